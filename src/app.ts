@@ -1,0 +1,147 @@
+/**
+ * The composition root: the only file that builds every module and picks the storage
+ * backend. Each module gets exactly the dependencies it uses (no service locator).
+ * createApp() returns a started-but-not-listening App; main.ts and tests call listen().
+ */
+import type { FastifyInstance } from "fastify";
+import { pino, type Logger } from "pino";
+import type { Config } from "./config/schema.js";
+import { databasePath, publicBaseUrl } from "./config/load.js";
+import { parseServerName } from "./events/ids.js";
+import { openSqliteStorage } from "./storage/sqlite/index.js";
+import type { Storage } from "./storage/storage.js";
+import { LocalNotifier } from "./notifier/local-notifier.js";
+import type { Notifier } from "./notifier/notifier.js";
+import { systemClock, type Clock } from "./util/clock.js";
+import { PasswordHasher } from "./accounts/passwords.js";
+import { Authenticator } from "./accounts/authenticator.js";
+import { UserInteractiveAuth } from "./accounts/uia.js";
+import { Sessions } from "./accounts/sessions.js";
+import { Registration } from "./accounts/registration.js";
+import { PasswordLogin } from "./accounts/login.js";
+import { AccountManagement } from "./accounts/account-management.js";
+import { Devices } from "./accounts/devices.js";
+import { Profiles } from "./accounts/profiles.js";
+import { Filters } from "./filters/filters.js";
+import { RateLimiter } from "./http/rate-limit.js";
+import { HttpMetrics } from "./http/metrics.js";
+import { buildHttpServer } from "./http/server.js";
+import { registerRoutes } from "./http/routes.js";
+
+export interface AppOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** Everything the HTTP routes need, built once. */
+export interface Services {
+  config: Config;
+  publicBaseUrl: string;
+  storage: Storage;
+  notifier: Notifier;
+  metrics: HttpMetrics;
+  authenticator: Authenticator;
+  sessions: Sessions;
+  registration: Registration;
+  login: PasswordLogin;
+  accountManagement: AccountManagement;
+  devices: Devices;
+  profiles: Profiles;
+  filters: Filters;
+  limits: { loginPerAddress: RateLimiter; loginPerAccount: RateLimiter; registerPerAddress: RateLimiter };
+}
+
+export interface App {
+  readonly services: Services;
+  readonly http: FastifyInstance;
+  readonly logger: Logger;
+  /** Starts listening; resolves with the base URL actually bound. */
+  listen(): Promise<string>;
+  /** Graceful stop: wake parked waiters, stop accepting, finish requests, close storage. */
+  close(): Promise<void>;
+}
+
+/** Builds the domain services on a storage (used by the server and by the CLI). */
+export function buildServices(config: Config, storage: Storage, clock: Clock): Omit<Services, "metrics"> {
+  const serverName = parseServerName(config.serverName);
+  const notifier = new LocalNotifier();
+  storage.sequencer.onRetired((change) => notifier.publish(change));
+  const hasher = new PasswordHasher(config.auth.passwordHashCost);
+  const uia = new UserInteractiveAuth(storage, hasher, clock, {
+    serverName,
+    sessionTtlMs: config.auth.uiaSessionTtlMs,
+    registrationTokens: config.registration.tokens,
+  });
+  const sessions = new Sessions(storage, clock, config.auth.accessTokenLifetimeMs);
+  const registration = new Registration(storage, hasher, uia, sessions, clock, {
+    mode: config.registration.mode,
+    serverName,
+    minPasswordLength: config.auth.minPasswordLength,
+  });
+  return {
+    config,
+    publicBaseUrl: publicBaseUrl(config),
+    storage,
+    notifier,
+    authenticator: new Authenticator(storage, clock),
+    sessions,
+    registration,
+    login: new PasswordLogin(storage, hasher, sessions, serverName),
+    accountManagement: new AccountManagement(storage, hasher, uia, registration, clock),
+    devices: new Devices(storage, uia, clock),
+    profiles: new Profiles(storage, clock),
+    filters: new Filters(storage),
+    limits: {
+      loginPerAddress: new RateLimiter(config.rateLimits.loginPerAddress, clock),
+      loginPerAccount: new RateLimiter(config.rateLimits.loginPerAccount, clock),
+      registerPerAddress: new RateLimiter(config.rateLimits.registerPerAddress, clock),
+    },
+  };
+}
+
+export function openStorage(config: Config): Storage {
+  switch (config.database.backend) {
+    case "sqlite":
+      return openSqliteStorage({ path: databasePath(config) });
+  }
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const logger = opts.logger ?? pino({ level: config.log.level, base: { service: "sluice" } });
+  const clock = opts.clock ?? systemClock;
+  if (config.registration.mode === "token" && config.registration.tokens.length === 0) {
+    logger.warn("registration.mode is token but no registration.tokens are configured: nobody can register");
+  }
+  const storage = openStorage(config);
+  const metrics = new HttpMetrics();
+  const services: Services = { ...buildServices(config, storage, clock), metrics };
+  const http = await buildHttpServer({ logger, metrics, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy });
+  registerRoutes(http, services);
+  const uiaSweep = setInterval(() => void storage.uia.purgeExpired(clock.now()).catch((err) => logger.warn({ err }, "UIA purge failed")), 60_000);
+  uiaSweep.unref();
+
+  let closed: Promise<void> | null = null;
+  return {
+    services,
+    http,
+    logger,
+    async listen() {
+      await http.listen({ host: config.listen.host, port: config.listen.port });
+      const addr = http.server.address();
+      const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
+      const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
+      logger.info({ serverName: config.serverName, url: `http://${host}:${port}` }, "listening");
+      return `http://${host}:${port}`;
+    },
+    close() {
+      closed ??= (async () => {
+        clearInterval(uiaSweep);
+        services.notifier.shutdown(); // parked long-polls answer now instead of holding close()
+        await http.close();
+        await storage.close();
+        logger.info("stopped");
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The one explicit list of every API module mounted on the server. Adding an endpoint
+ * group means adding one line here; nothing registers itself by side effect.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Services } from "../app.js";
+import { ClientRouter } from "./client-router.js";
+import { registerVersionRoutes } from "../api/client/versions.js";
+import { registerRegisterRoutes } from "../api/client/register.js";
+import { registerLoginRoutes } from "../api/client/login.js";
+import { registerAccountRoutes } from "../api/client/account.js";
+import { registerDeviceRoutes } from "../api/client/devices.js";
+import { registerCapabilityRoutes } from "../api/client/capabilities.js";
+import { registerProfileRoutes } from "../api/client/profile.js";
+import { registerFilterRoutes } from "../api/client/filter.js";
+
+export function registerRoutes(app: FastifyInstance, s: Services): void {
+  const router = new ClientRouter(app, s.authenticator);
+  registerVersionRoutes(router, { publicBaseUrl: s.publicBaseUrl });
+  registerRegisterRoutes(router, { registration: s.registration, registerLimiter: s.limits.registerPerAddress, registrationTokens: s.config.registration.tokens });
+  registerLoginRoutes(router, {
+    login: s.login,
+    sessions: s.sessions,
+    perAddress: s.limits.loginPerAddress,
+    perAccount: s.limits.loginPerAccount,
+    publicBaseUrl: s.publicBaseUrl,
+    serverName: s.config.serverName,
+  });
+  registerAccountRoutes(router, { accounts: s.accountManagement });
+  registerDeviceRoutes(router, { devices: s.devices });
+  registerCapabilityRoutes(router, { defaultRoomVersion: "10", roomVersions: ["10", "11"] });
+  registerProfileRoutes(router, { profiles: s.profiles });
+  registerFilterRoutes(router, { filters: s.filters });
+
+  if (s.config.metrics.enabled) {
+    app.get("/metrics", async (_req, reply) => {
+      const text = await s.metrics.registry.metrics();
+      return reply.type(s.metrics.registry.contentType).send(text);
+    });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The fastify instance: strict JSON body parsing (any content type: Matrix clients do not
+ * all send one), body limit, no type coercion of bodies, CORS for browser clients, one
+ * log line per request (status and duration, access tokens redacted), metrics, the error
+ * handler, and 404/405 M_UNRECOGNIZED for unknown endpoints and wrong methods.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import cors from "@fastify/cors";
+import FindMyWay, { type HTTPMethod } from "find-my-way";
+import type { Logger } from "pino";
+import { NotJsonError, UnrecognizedError } from "../errors/matrix-error.js";
+import { errorHandler } from "./error-handler.js";
+import type { HttpMetrics } from "./metrics.js";
+import { redactUrl } from "./auth.js";
+
+export interface HttpServerOptions {
+  logger: Logger;
+  metrics: HttpMetrics;
+  maxBodyBytes: number;
+  trustProxy: boolean;
+}
+
+const METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"] as const;
+
+export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }), // our onResponse hook logs one line instead
+    bodyLimit: opts.maxBodyBytes,
+    trustProxy: opts.trustProxy,
+    return503OnClosing: false,
+    forceCloseConnections: "idle",
+    // Matrix ids contain characters that must stay encoded in paths (%2F in state keys).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false } },
+  });
+
+  // Every route is also recorded in a shadow router, so a miss can tell "no such path"
+  // (404) from "path exists with another method" (405), as the spec asks.
+  const shadow = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) {
+      const method = m.toUpperCase() as HTTPMethod;
+      if (method !== "OPTIONS" && !shadow.hasRoute(method, route.url)) shadow.on(method, route.url, () => {});
+    }
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new NotJsonError("Content not JSON"), undefined);
+    }
+  });
+  // Bodyless POST/PUT (e.g. /logout) behave as `{}`.
+  app.addHook("preValidation", async (request) => {
+    if ((request.method === "POST" || request.method === "PUT") && request.body === undefined) request.body = {};
+  });
+
+  await app.register(cors, {
+    origin: "*",
+    methods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    allowedHeaders: ["X-Requested-With", "Content-Type", "Authorization"],
+    strictPreflight: false,
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const ms = reply.elapsedTime;
+    opts.metrics.observe(request.method, route, reply.statusCode, ms / 1000);
+    request.log.info(
+      { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(ms * 10) / 10, ip: request.ip },
+      "request",
+    );
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(async (request) => {
+    const path = request.url.split("?")[0]!;
+    const other = METHODS.some((m) => m !== request.method && shadow.find(m, path) !== null);
+    throw new UnrecognizedError(other ? "Method not allowed" : "Unrecognized request", other);
+  });
+  return app;
+}

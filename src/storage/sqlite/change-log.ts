@@ -1,0 +1,54 @@
+/**
+ * Runs a SQLite transaction that may record client-visible changes in stream_log.
+ * Each `record()` takes a position from the sequencer inside the transaction; after the
+ * commit every permit retires (waking readers), after a rollback every permit is abandoned.
+ * better-sqlite3 transactions are synchronous, so nothing else can allocate in between.
+ */
+import { randomInt } from "node:crypto";
+import type { Database } from "better-sqlite3";
+import type { Permit, Sequencer } from "../../streams/sequencer.js";
+import type { StreamPos } from "../../streams/position.js";
+
+export interface ChangeSpec {
+  kind: string;
+  userId?: string;
+  roomId?: string;
+  /** Users to wake besides room members (defaults to [userId] when userId is set). */
+  userIds?: readonly string[];
+}
+
+export type Record = (change: ChangeSpec) => StreamPos;
+
+export class ChangeLog {
+  private readonly insert;
+
+  constructor(private readonly db: Database, private readonly sequencer: Sequencer, private readonly now: () => number) {
+    this.insert = db.prepare("INSERT INTO stream_log (pos, kind, user_id, room_id, stamp, ts) VALUES (?, ?, ?, ?, ?, ?)");
+  }
+
+  transaction<T>(fn: (record: Record) => T): T {
+    const permits: { permit: Permit; change: ChangeSpec }[] = [];
+    const record: Record = (change) => {
+      const permit = this.sequencer.allocate();
+      permits.push({ permit, change });
+      this.insert.run(permit.pos, change.kind, change.userId ?? null, change.roomId ?? null, randomInt(1, 2 ** 31), this.now());
+      return permit.pos;
+    };
+    let result: T;
+    try {
+      result = this.db.transaction(() => fn(record))();
+    } catch (e) {
+      for (const { permit } of permits.reverse()) permit.abandon();
+      throw e;
+    }
+    for (const { permit, change } of permits) {
+      const userIds = change.userIds ?? (change.userId ? [change.userId] : undefined);
+      permit.retire({
+        kind: change.kind,
+        ...(change.roomId ? { roomId: change.roomId } : {}),
+        ...(userIds ? { userIds } : {}),
+      });
+    }
+    return result;
+  }
+}

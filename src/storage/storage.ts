@@ -1,0 +1,102 @@
+/**
+ * Storage: everything Sluice keeps, as one domain interface grouped by area.
+ * Every method is one transaction: it either happens whole or not at all. Methods that
+ * make a client-visible change take a position from `sequencer` inside that transaction
+ * and retire it after commit, so readers never see a half-written change.
+ * Backends: storage/sqlite (default). Both must pass tests/contract/storage.contract.ts.
+ * Errors: infrastructure failures reject; expected outcomes (exists, not found) are values.
+ */
+import type { DeviceId, UserId } from "../events/ids.js";
+import type { Sequencer } from "../streams/sequencer.js";
+import type { StreamPos } from "../streams/position.js";
+import type { AccessTokenRow, DeviceRow, NewSession, NewUser, StreamLogRow, UiaSessionRow, UserRow } from "./rows.js";
+
+export interface Storage {
+  /** The backend's position allocator; its frontier starts at the highest durable position. */
+  readonly sequencer: Sequencer;
+  readonly meta: MetaStore;
+  readonly streams: StreamStore;
+  readonly accounts: AccountStore;
+  readonly devices: DeviceStore;
+  readonly tokens: TokenStore;
+  readonly uia: UiaStore;
+  readonly filters: FilterStore;
+  /** Flushes and closes. No method may be called afterwards. */
+  close(): Promise<void>;
+}
+
+export interface MetaStore {
+  /** Random id made when this database was created; changes only when an operator rotates it. */
+  epoch(): Promise<string>;
+  /** Number of the newest migration applied. */
+  schemaVersion(): Promise<number>;
+}
+
+export interface StreamStore {
+  /** Highest position written to the log (0 for an empty database). */
+  highestPosition(): Promise<StreamPos>;
+  /** Log rows with after < pos <= upto, in position order, at most `limit`. */
+  read(after: StreamPos, upto: StreamPos, limit: number): Promise<StreamLogRow[]>;
+}
+
+export interface AccountStore {
+  /** Creates the user and, if given, its first session. "exists" if the id is taken. */
+  createUser(user: NewUser, firstSession: NewSession | null, nowTs: number): Promise<"created" | "exists">;
+  getUser(userId: UserId): Promise<UserRow | null>;
+  /** Ids of users whose id was ever registered, including deactivated ones (ids are never reused). */
+  userExists(userId: UserId): Promise<boolean>;
+  /**
+   * Sets the password hash. When `keepDevice` is given every other device of the user is
+   * deleted (with its tokens); when it is undefined, all devices stay.
+   */
+  setPassword(userId: UserId, passwordHash: string, logout: { keepDevice: DeviceId | null } | null, nowTs: number): Promise<void>;
+  setAdmin(userId: UserId, isAdmin: boolean): Promise<boolean>;
+  /** Marks the account deactivated and deletes every device, token and password. */
+  deactivate(userId: UserId, nowTs: number): Promise<void>;
+  /** Changes one profile field; records a "profile" change in the log. False if no such user. */
+  setProfileField(userId: UserId, field: "displayname" | "avatar_url", value: string | null, nowTs: number): Promise<boolean>;
+}
+
+export interface DeviceStore {
+  list(userId: UserId): Promise<DeviceRow[]>;
+  get(userId: UserId, deviceId: DeviceId): Promise<DeviceRow | null>;
+  /** False if the device does not exist. */
+  setDisplayName(userId: UserId, deviceId: DeviceId, displayName: string | null): Promise<boolean>;
+  /** Deletes the devices and their tokens; records one device-list change if any existed. Returns how many. */
+  delete(userId: UserId, deviceIds: readonly DeviceId[], nowTs: number): Promise<number>;
+  /** Records last-seen time and address; cheap, may be called often. */
+  touch(userId: UserId, deviceId: DeviceId, ts: number, ip: string | null): Promise<void>;
+}
+
+export interface TokenStore {
+  /** Creates the device if it is new (recording a device-list change) and stores the tokens. */
+  createSession(session: NewSession, nowTs: number): Promise<void>;
+  /** Resolves an access token hash, or null if unknown or logged out (expiry is the caller's). */
+  lookupAccess(accessTokenHash: string): Promise<AccessTokenRow | null>;
+  /**
+   * First use of a token issued by a refresh: revoke the refresh token it replaced (and
+   * the access tokens issued with it), then forget the link.
+   */
+  consumePredecessor(accessTokenHash: string): Promise<void>;
+  /**
+   * Exchanges a refresh token for a new pair. The old refresh token stays valid until the
+   * new pair is first used (spec: clients may retry a refresh whose answer they lost).
+   * Null if the refresh token is unknown.
+   */
+  refresh(refreshTokenHash: string, next: { accessTokenHash: string; refreshTokenHash: string; accessExpiresTs: number }, nowTs: number): Promise<{ userId: UserId; deviceId: DeviceId } | null>;
+}
+
+export interface UiaStore {
+  create(row: UiaSessionRow): Promise<void>;
+  /** Null if unknown or expired at `nowTs`. */
+  get(sessionId: string, nowTs: number): Promise<UiaSessionRow | null>;
+  update(sessionId: string, data: Record<string, unknown>): Promise<void>;
+  delete(sessionId: string): Promise<void>;
+  purgeExpired(nowTs: number): Promise<number>;
+}
+
+export interface FilterStore {
+  /** Stores a filter (already validated) and returns its id, unique per user. */
+  create(userId: UserId, filter: Record<string, unknown>): Promise<string>;
+  get(userId: UserId, filterId: string): Promise<Record<string, unknown> | null>;
+}
