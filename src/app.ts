@@ -23,6 +23,11 @@ import { AccountManagement } from "./accounts/account-management.js";
 import { Devices } from "./accounts/devices.js";
 import { Profiles } from "./accounts/profiles.js";
 import { Filters } from "./filters/filters.js";
+import { loadOrCreateSigningKey, type SigningKey } from "./events/signing.js";
+import { KeyedMutex } from "./util/keyed-mutex.js";
+import { EventWriter } from "./rooms/event-writer.js";
+import { Memberships } from "./rooms/memberships.js";
+import { RoomCreator } from "./rooms/create-room.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { HttpMetrics } from "./http/metrics.js";
 import { buildHttpServer } from "./http/server.js";
@@ -48,6 +53,10 @@ export interface Services {
   devices: Devices;
   profiles: Profiles;
   filters: Filters;
+  signingKey: SigningKey;
+  writer: EventWriter;
+  memberships: Memberships;
+  roomCreator: RoomCreator;
   limits: { loginPerAddress: RateLimiter; loginPerAccount: RateLimiter; registerPerAddress: RateLimiter };
 }
 
@@ -62,7 +71,7 @@ export interface App {
 }
 
 /** Builds the domain services on a storage (used by the server and by the CLI). */
-export function buildServices(config: Config, storage: Storage, clock: Clock): Omit<Services, "metrics"> {
+export function buildServices(config: Config, storage: Storage, clock: Clock, signingKey: SigningKey): Omit<Services, "metrics"> {
   const serverName = parseServerName(config.serverName);
   const notifier = new LocalNotifier();
   storage.sequencer.onRetired((change) => notifier.publish(change));
@@ -78,6 +87,8 @@ export function buildServices(config: Config, storage: Storage, clock: Clock): O
     serverName,
     minPasswordLength: config.auth.minPasswordLength,
   });
+  const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock);
+  const memberships = new Memberships(storage, writer, serverName);
   return {
     config,
     publicBaseUrl: publicBaseUrl(config),
@@ -91,12 +102,20 @@ export function buildServices(config: Config, storage: Storage, clock: Clock): O
     devices: new Devices(storage, uia, clock),
     profiles: new Profiles(storage, clock),
     filters: new Filters(storage),
+    signingKey,
+    writer,
+    memberships,
+    roomCreator: new RoomCreator(storage, writer, memberships, serverName),
     limits: {
       loginPerAddress: new RateLimiter(config.rateLimits.loginPerAddress, clock),
       loginPerAccount: new RateLimiter(config.rateLimits.loginPerAccount, clock),
       registerPerAddress: new RateLimiter(config.rateLimits.registerPerAddress, clock),
     },
   };
+}
+
+export function signingKeyPath(config: Config): string {
+  return `${config.dataDir.replace(/\/$/, "")}/signing.key`;
 }
 
 export function openStorage(config: Config): Storage {
@@ -113,8 +132,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     logger.warn("registration.mode is token but no registration.tokens are configured: nobody can register");
   }
   const storage = openStorage(config);
+  const signingKey = await loadOrCreateSigningKey(signingKeyPath(config));
   const metrics = new HttpMetrics();
-  const services: Services = { ...buildServices(config, storage, clock), metrics };
+  const services: Services = { ...buildServices(config, storage, clock, signingKey), metrics };
   const http = await buildHttpServer({ logger, metrics, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy });
   registerRoutes(http, services);
   const uiaSweep = setInterval(() => void storage.uia.purgeExpired(clock.now()).catch((err) => logger.warn({ err }, "UIA purge failed")), 60_000);

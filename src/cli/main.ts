@@ -8,7 +8,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig, ConfigError } from "../config/load.js";
 import { describeConfig } from "../config/describe.js";
-import { buildServices, openStorage } from "../app.js";
+import { buildServices, openStorage, signingKeyPath } from "../app.js";
+import { loadOrCreateSigningKey } from "../events/signing.js";
 import { systemClock } from "../util/clock.js";
 import { randomString } from "../util/random.js";
 import { MatrixError } from "../errors/matrix-error.js";
@@ -31,7 +32,7 @@ async function createUser(args: string[]): Promise<number> {
   const config = loadConfig();
   const storage = openStorage(config);
   try {
-    const services = buildServices(config, storage, systemClock);
+    const services = buildServices(config, storage, systemClock, await loadOrCreateSigningKey(signingKeyPath(config)));
     const password = values.password ?? randomString(12);
     const userId = await services.registration.createByAdmin(positionals[0]!, password, values.admin === true);
     console.log(`created ${userId}${values.admin ? " (admin)" : ""}`);

@@ -39,7 +39,7 @@ export function buildConfig(raw: Raw, source = "inline"): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as Raw;
   const problems = [...Value.Errors(ConfigSchema, withDefaults)]
     .filter((e) => e.keyword !== "boolean") // the "schema is false" twin of additionalProperties
-    .map(describeError);
+    .flatMap(describeError);
   if (problems.length > 0) throw new ConfigError([...new Set(problems)], source);
   return deepFreeze(withDefaults as Config);
 }
@@ -56,11 +56,12 @@ function readYaml(file: string): Raw {
   return parsed as Raw;
 }
 
-function describeError(e: { instancePath: string; message: string; params: Record<string, unknown> }): string {
+/** One problem per wrong key: several unknown keys in one mapping are listed separately. */
+function describeError(e: { instancePath: string; message: string; params: Record<string, unknown> }): string[] {
   const at = e.instancePath === "" ? "(top level)" : e.instancePath.slice(1).replaceAll("/", ".");
   const extra = e.params.additionalProperties as string[] | undefined;
-  if (extra) return extra.map((k) => `unknown key ${at === "(top level)" ? k : `${at}.${k}`}`).join("; ");
-  return `${at}: ${e.message}`;
+  if (extra) return extra.map((k) => `unknown key ${at === "(top level)" ? k : `${at}.${k}`}`);
+  return [`${at}: ${e.message}`];
 }
 
 function applyEnv(raw: Raw, env: Env): void {

@@ -156,3 +156,19 @@ export class InternalError extends MatrixError {
     return { errcode: this.errcode, error: "Internal server error" };
   }
 }
+
+export class RoomInUseError extends MatrixError {
+  readonly errcode = "M_ROOM_IN_USE";
+  readonly httpStatus = 400;
+}
+
+export class UnsupportedRoomVersionError extends MatrixError {
+  readonly errcode = "M_UNSUPPORTED_ROOM_VERSION";
+  readonly httpStatus = 400;
+}
+
+/** The client's request conflicts with the room's state in a way not covered by M_FORBIDDEN. */
+export class BadStateError extends MatrixError {
+  readonly errcode = "M_BAD_STATE";
+  readonly httpStatus = 400;
+}

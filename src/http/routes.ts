@@ -13,11 +13,14 @@ import { registerDeviceRoutes } from "../api/client/devices.js";
 import { registerCapabilityRoutes } from "../api/client/capabilities.js";
 import { registerProfileRoutes } from "../api/client/profile.js";
 import { registerFilterRoutes } from "../api/client/filter.js";
+import { registerCreateRoomRoutes } from "../api/client/rooms/create.js";
+import { registerMembershipRoutes } from "../api/client/rooms/membership.js";
+import { registerSendRoutes } from "../api/client/rooms/send.js";
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
   const router = new ClientRouter(app, s.authenticator);
   registerVersionRoutes(router, { publicBaseUrl: s.publicBaseUrl });
-  registerRegisterRoutes(router, { registration: s.registration, registerLimiter: s.limits.registerPerAddress, registrationTokens: s.config.registration.tokens });
+  registerRegisterRoutes(router, { registration: s.registration, registerLimiter: s.limits.registerPerAddress, registrationTokens: s.config.registration.tokens, registrationMode: s.config.registration.mode });
   registerLoginRoutes(router, {
     login: s.login,
     sessions: s.sessions,
@@ -31,6 +34,9 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   registerCapabilityRoutes(router, { defaultRoomVersion: "10", roomVersions: ["10", "11"] });
   registerProfileRoutes(router, { profiles: s.profiles });
   registerFilterRoutes(router, { filters: s.filters });
+  registerCreateRoomRoutes(router, { roomCreator: s.roomCreator });
+  registerMembershipRoutes(router, { memberships: s.memberships, storage: s.storage });
+  registerSendRoutes(router, { writer: s.writer, memberships: s.memberships });
 
   if (s.config.metrics.enabled) {
     app.get("/metrics", async (_req, reply) => {

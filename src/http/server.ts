@@ -56,9 +56,9 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
       done(new NotJsonError("Content not JSON"), undefined);
     }
   });
-  // Bodyless POST/PUT (e.g. /logout) behave as `{}`.
+  // Bodyless POST/PUT/DELETE (e.g. /logout, DELETE /devices/{id} asking for its UIA challenge) behave as `{}`.
   app.addHook("preValidation", async (request) => {
-    if ((request.method === "POST" || request.method === "PUT") && request.body === undefined) request.body = {};
+    if ((request.method === "POST" || request.method === "PUT" || request.method === "DELETE") && request.body === undefined) request.body = {};
   });
 
   await app.register(cors, {
@@ -76,6 +76,18 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
       { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(ms * 10) / 10, ip: request.ip },
       "request",
     );
+  });
+
+  // Requests already in flight when close() starts answer with `Connection: close`; otherwise
+  // their keep-alive sockets hold close() open until the client or keepAliveTimeout drops them
+  // (fastify only does this for requests that arrive after closing began).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (closing && request.raw.httpVersionMajor < 2) reply.header("connection", "close");
+    return payload;
   });
 
   app.setErrorHandler(errorHandler);

@@ -1,6 +1,7 @@
 /** Row types shared by every storage backend. camelCase: these never go on the wire. */
 import type { DeviceId, UserId } from "../events/ids.js";
 import type { StreamPos } from "../streams/position.js";
+import type { Pdu } from "../events/pdu.js";
 
 export interface UserRow {
   userId: UserId;
@@ -67,4 +68,85 @@ export interface UiaSessionRow {
   /** Opaque JSON owned by the UIA module (completed stages, bound user, request digest). */
   data: Record<string, unknown>;
   expiresTs: number;
+}
+
+/** One stored event: its position in the global sequence and its PDU (pruned if redacted). */
+export interface EventRow {
+  pos: StreamPos;
+  eventId: string;
+  roomId: string;
+  pdu: Pdu;
+  /** Id of the redaction event that pruned this event, if any. */
+  redactedBy: string | null;
+}
+
+export interface RoomRow {
+  roomId: string;
+  roomVersion: string;
+  creator: UserId;
+  createdTs: number;
+  /** Published in the public room directory. */
+  visibility: "public" | "private";
+  /** The room's single forward extremity (local rooms have a linear history). */
+  lastEventId: string | null;
+  lastDepth: number;
+}
+
+export interface MembershipRow {
+  roomId: string;
+  userId: UserId;
+  membership: string;
+  eventId: string;
+  pos: StreamPos;
+}
+
+/**
+ * The per-room summary kept at write time for sliding sync (sort and filter) and for the
+ * public directory: never recomputed from history on read.
+ */
+export interface RoomSummaryRow {
+  roomId: string;
+  /** Position of the newest event that bumps the room (messages, not every state change). */
+  bumpPos: StreamPos;
+  name: string | null;
+  canonicalAlias: string | null;
+  avatarUrl: string | null;
+  topic: string | null;
+  /** Encryption algorithm from m.room.encryption, null when not encrypted. */
+  encryption: string | null;
+  roomType: string | null;
+  joinRule: string | null;
+  historyVisibility: string | null;
+  guestAccess: string | null;
+  joinedCount: number;
+  invitedCount: number;
+  /** Up to six members (joined first, then invited), oldest first: a client's heroes are these minus itself. */
+  heroes: UserId[];
+}
+
+/** The summary fields an event sets (undefined = unchanged, null = cleared). */
+export type RoomSummaryPatch = Partial<Pick<RoomSummaryRow, "name" | "canonicalAlias" | "avatarUrl" | "topic" | "encryption" | "roomType" | "joinRule" | "historyVisibility" | "guestAccess">>;
+
+/** Everything one event write changes, persisted in one transaction at one position. */
+export interface NewEvent {
+  eventId: string;
+  roomId: string;
+  pdu: Pdu;
+  /** For m.room.create: the room row to create with it. */
+  newRoom: { roomVersion: string; creator: UserId } | null;
+  /** Idempotency key of PUT /send and friends. */
+  txn: { userId: UserId; deviceId: DeviceId; txnId: string } | null;
+  /** A redaction that applies: the target's id and its pruned PDU. */
+  redaction: { targetEventId: string; prunedPdu: Pdu } | null;
+  /** Relation to index for /relations (m.relates_to), if any. */
+  relation: { relType: string; relatesTo: string } | null;
+  summary: RoomSummaryPatch;
+  /** Whether this event moves the room up in recency order (bump stamp). */
+  bumps: boolean;
+}
+
+export interface AliasRow {
+  alias: string;
+  roomId: string;
+  creator: UserId;
 }

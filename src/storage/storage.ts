@@ -9,7 +9,21 @@
 import type { DeviceId, UserId } from "../events/ids.js";
 import type { Sequencer } from "../streams/sequencer.js";
 import type { StreamPos } from "../streams/position.js";
-import type { AccessTokenRow, DeviceRow, NewSession, NewUser, StreamLogRow, UiaSessionRow, UserRow } from "./rows.js";
+import type {
+  AccessTokenRow,
+  AliasRow,
+  DeviceRow,
+  EventRow,
+  MembershipRow,
+  NewEvent,
+  NewSession,
+  NewUser,
+  RoomRow,
+  RoomSummaryRow,
+  StreamLogRow,
+  UiaSessionRow,
+  UserRow,
+} from "./rows.js";
 
 export interface Storage {
   /** The backend's position allocator; its frontier starts at the highest durable position. */
@@ -21,6 +35,9 @@ export interface Storage {
   readonly tokens: TokenStore;
   readonly uia: UiaStore;
   readonly filters: FilterStore;
+  readonly events: EventStore;
+  readonly rooms: RoomStore;
+  readonly aliases: AliasStore;
   /** Flushes and closes. No method may be called afterwards. */
   close(): Promise<void>;
 }
@@ -99,4 +116,65 @@ export interface FilterStore {
   /** Stores a filter (already validated) and returns its id, unique per user. */
   create(userId: UserId, filter: Record<string, unknown>): Promise<string>;
   get(userId: UserId, filterId: string): Promise<Record<string, unknown> | null>;
+}
+
+/** Paging through a room's events by position: `from` is exclusive, `to` inclusive. */
+export interface EventRange {
+  dir: "b" | "f";
+  /** Start after this position (backwards: below it). Null = from the newest (b) or oldest (f). */
+  from: StreamPos | null;
+  /** Stop at this position (inclusive bound), or null for no bound. */
+  to: StreamPos | null;
+  limit: number;
+}
+
+export interface EventStore {
+  /**
+   * Persists one event with everything it changes (room row for a create event, current
+   * state, membership, summary, relation index, txn id, redaction of its target) in one
+   * transaction at one new position, and returns that position. The caller holds the
+   * room's lock, has authorised the event and checked the txn id.
+   */
+  persist(event: NewEvent, nowTs: number): Promise<StreamPos>;
+  get(eventId: string): Promise<EventRow | null>;
+  /** The event id stored for this (user, device, txn id), if the request was seen before. */
+  byTxn(userId: UserId, deviceId: DeviceId, txnId: string): Promise<string | null>;
+  /** A page of a room's events in position order (descending for dir "b"). */
+  inRoom(roomId: string, range: EventRange): Promise<EventRow[]>;
+  /** The room's full state just after position `pos` (state events at positions <= pos). */
+  stateAt(roomId: string, pos: StreamPos): Promise<EventRow[]>;
+  /** One state entry just after position `pos`, or null. */
+  stateEntryAt(roomId: string, type: string, stateKey: string, pos: StreamPos): Promise<EventRow | null>;
+  /** Events relating to `eventId` (optionally of one rel_type), paged like inRoom. */
+  relations(eventId: string, relType: string | null, range: EventRange): Promise<EventRow[]>;
+  /** Every state event ever sent for (type, state_key) in the room, oldest first. */
+  stateHistory(roomId: string, type: string, stateKey: string): Promise<EventRow[]>;
+  /** The event closest to `ts` in the room: at or after it (dir "f") or at or before it (dir "b"). */
+  closestByTimestamp(roomId: string, ts: number, dir: "b" | "f"): Promise<EventRow | null>;
+}
+
+export interface RoomStore {
+  get(roomId: string): Promise<RoomRow | null>;
+  currentState(roomId: string): Promise<EventRow[]>;
+  currentStateEvent(roomId: string, type: string, stateKey: string): Promise<EventRow | null>;
+  membership(roomId: string, userId: UserId): Promise<MembershipRow | null>;
+  /** The user's current membership in every room they have one in, optionally only some kinds. */
+  roomsOfUser(userId: UserId, memberships?: readonly string[]): Promise<MembershipRow[]>;
+  /** Current members of a room, optionally only some memberships. */
+  members(roomId: string, memberships?: readonly string[]): Promise<MembershipRow[]>;
+  summary(roomId: string): Promise<RoomSummaryRow | null>;
+  setVisibility(roomId: string, visibility: "public" | "private"): Promise<boolean>;
+  /** Rooms in the public directory, most joined members first; `offset` pages. */
+  publicRooms(opts: { limit: number; offset: number; search: string | null }): Promise<{ rooms: RoomSummaryRow[]; total: number }>;
+  /** Forgets the room for the user: they must have left it. False if they had no membership. */
+  forget(roomId: string, userId: UserId): Promise<boolean>;
+  isForgotten(roomId: string, userId: UserId): Promise<boolean>;
+}
+
+export interface AliasStore {
+  /** False if the alias already exists. */
+  create(alias: AliasRow): Promise<boolean>;
+  get(alias: string): Promise<AliasRow | null>;
+  delete(alias: string): Promise<boolean>;
+  forRoom(roomId: string): Promise<string[]>;
 }

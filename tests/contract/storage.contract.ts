@@ -227,6 +227,11 @@ export function runStorageContract(name: string, opener: StorageOpener | (() => 
         assert.equal((await s.tokens.lookupAccess("b2"))?.userId, bob, "other users are untouched");
         assert.notEqual(await s.devices.get(bob, D2), null);
         assert.deepEqual(summary(await logSince(s, before)), [{ kind: "device_list", userId: alice }]);
+
+        const after = await s.streams.highestPosition();
+        await s.accounts.setPassword(alice, "newer-hash", { keepDevice: D3 }, T0 + 3);
+        assert.equal((await s.accounts.getUser(alice))?.passwordHash, "newer-hash");
+        assert.deepEqual(await logSince(s, after), [], "no other device left to remove: nothing recorded");
       });
 
       test("setPassword with logout and keepDevice null removes every device", async (s) => {

@@ -1,10 +1,10 @@
 /** POST /register, GET /register/available, GET /register/m.login.registration_token/validity. */
 import Type from "typebox";
-import { MissingParamError } from "../../errors/matrix-error.js";
+import { ForbiddenError, MissingParamError } from "../../errors/matrix-error.js";
 import { parseDeviceId } from "../../events/ids.js";
 import type { ClientRouter } from "../../http/client-router.js";
 import type { RateLimiter } from "../../http/rate-limit.js";
-import type { Registration } from "../../accounts/registration.js";
+import type { Registration, RegistrationMode } from "../../accounts/registration.js";
 
 const RegisterBody = Type.Object({
   username: Type.Optional(Type.String({ maxLength: 255 })),
@@ -20,6 +20,7 @@ export interface RegisterDeps {
   registration: Registration;
   registerLimiter: RateLimiter;
   registrationTokens: readonly string[];
+  registrationMode: RegistrationMode;
 }
 
 export function registerRegisterRoutes(router: ClientRouter, deps: RegisterDeps): void {
@@ -29,8 +30,12 @@ export function registerRegisterRoutes(router: ClientRouter, deps: RegisterDeps)
     auth: "none",
     body: RegisterBody,
     handler: async ({ body, query, ip }) => {
-      // Only the first request of a registration counts; the UIA follow-ups carry `auth`.
-      if (body.auth === undefined) deps.registerLimiter.consume(ip);
+      // The first request of a registration counts; UIA follow-ups carry the session it
+      // opened and do not. A request with `auth` but no session starts a registration too
+      // (a client may skip the challenge), so it counts. Every registration-token attempt
+      // counts as well, or one session would allow unlimited guesses of the token.
+      const auth = body.auth as { session?: unknown; type?: unknown } | undefined;
+      if (typeof auth?.session !== "string" || auth.type === "m.login.registration_token") deps.registerLimiter.consume(ip);
       const result = await deps.registration.register({
         kind: query.kind ?? "user",
         username: body.username,
@@ -64,6 +69,8 @@ export function registerRegisterRoutes(router: ClientRouter, deps: RegisterDeps)
     handler: async ({ query, ip }) => {
       deps.registerLimiter.consume(ip);
       if (query.token === undefined) throw new MissingParamError("Missing token");
+      // Spec: a server that does not permit registration answers 403 M_FORBIDDEN here.
+      if (deps.registrationMode === "closed") throw new ForbiddenError("Registration is disabled");
       return { valid: deps.registrationTokens.includes(query.token) };
     },
   });

@@ -13,6 +13,8 @@ import { MIGRATIONS } from "./migrations.js";
 import { SqliteAccountStore } from "./accounts.js";
 import { SqliteDeviceStore } from "./devices.js";
 import { SqliteTokenStore } from "./tokens.js";
+import { SqliteEventStore } from "./events.js";
+import { SqliteAliasStore, SqliteRoomStore } from "./rooms.js";
 import { SqliteFilterStore, SqliteMetaStore, SqliteStreamStore, SqliteUiaStore, highestPositionSync } from "./small-stores.js";
 
 export interface SqliteOptions {
@@ -41,6 +43,9 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
     tokens: new SqliteTokenStore(db, log),
     uia: new SqliteUiaStore(db),
     filters: new SqliteFilterStore(db),
+    events: new SqliteEventStore(db, log),
+    rooms: new SqliteRoomStore(db),
+    aliases: new SqliteAliasStore(db, now),
     async close() {
       if (db.open) {
         db.pragma("wal_checkpoint(TRUNCATE)");

@@ -82,4 +82,97 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "rooms, events, state, memberships, summaries, aliases",
+    sql: `
+      CREATE TABLE rooms (
+        room_id       TEXT PRIMARY KEY,
+        room_version  TEXT    NOT NULL,
+        creator       TEXT    NOT NULL,
+        created_ts    INTEGER NOT NULL,
+        visibility    TEXT    NOT NULL DEFAULT 'private',
+        last_event_id TEXT,
+        last_depth    INTEGER NOT NULL DEFAULT 0
+      );
+
+      -- Every event at its position in the global sequence (pos = stream_log.pos).
+      CREATE TABLE events (
+        pos              INTEGER PRIMARY KEY,
+        event_id         TEXT    NOT NULL UNIQUE,
+        room_id          TEXT    NOT NULL,
+        type             TEXT    NOT NULL,
+        state_key        TEXT,
+        sender           TEXT    NOT NULL,
+        origin_server_ts INTEGER NOT NULL,
+        json             TEXT    NOT NULL,
+        redacted_by      TEXT,
+        rel_type         TEXT,
+        relates_to       TEXT
+      );
+      CREATE INDEX events_room ON events (room_id, pos);
+      CREATE INDEX events_state ON events (room_id, type, state_key, pos) WHERE state_key IS NOT NULL;
+      CREATE INDEX events_relations ON events (relates_to, rel_type, pos) WHERE relates_to IS NOT NULL;
+      CREATE INDEX events_room_ts ON events (room_id, origin_server_ts);
+
+      CREATE TABLE current_state (
+        room_id   TEXT    NOT NULL,
+        type      TEXT    NOT NULL,
+        state_key TEXT    NOT NULL,
+        event_id  TEXT    NOT NULL,
+        pos       INTEGER NOT NULL,
+        PRIMARY KEY (room_id, type, state_key)
+      );
+
+      CREATE TABLE room_memberships (
+        user_id    TEXT    NOT NULL,
+        room_id    TEXT    NOT NULL,
+        membership TEXT    NOT NULL,
+        event_id   TEXT    NOT NULL,
+        pos        INTEGER NOT NULL,
+        PRIMARY KEY (user_id, room_id)
+      );
+      CREATE INDEX room_memberships_room ON room_memberships (room_id, membership, pos);
+
+      CREATE TABLE forgotten_rooms (
+        user_id TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, room_id)
+      );
+
+      CREATE TABLE room_summaries (
+        room_id            TEXT PRIMARY KEY,
+        bump_pos           INTEGER NOT NULL DEFAULT 0,
+        name               TEXT,
+        canonical_alias    TEXT,
+        avatar_url         TEXT,
+        topic              TEXT,
+        encryption         TEXT,
+        room_type          TEXT,
+        join_rule          TEXT,
+        history_visibility TEXT,
+        guest_access       TEXT,
+        joined_count       INTEGER NOT NULL DEFAULT 0,
+        invited_count      INTEGER NOT NULL DEFAULT 0,
+        heroes             TEXT    NOT NULL DEFAULT '[]'
+      );
+
+      CREATE TABLE txn_ids (
+        user_id    TEXT    NOT NULL,
+        device_id  TEXT    NOT NULL,
+        txn_id     TEXT    NOT NULL,
+        event_id   TEXT    NOT NULL,
+        created_ts INTEGER NOT NULL,
+        PRIMARY KEY (user_id, device_id, txn_id)
+      );
+
+      CREATE TABLE room_aliases (
+        alias      TEXT PRIMARY KEY,
+        room_id    TEXT    NOT NULL,
+        creator    TEXT    NOT NULL,
+        created_ts INTEGER NOT NULL
+      );
+      CREATE INDEX room_aliases_room ON room_aliases (room_id);
+    `,
+  },
 ];

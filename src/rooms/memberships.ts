@@ -1,0 +1,91 @@
+/**
+ * Membership changes as use cases: join, leave, invite, kick, ban, unban, knock, forget.
+ * Each is one m.room.member event through the EventWriter; the auth rules decide whether it
+ * is allowed (invite-only rooms, bans, power levels). This module only checks what the
+ * rules cannot know: that a target user exists here, that aliases resolve, and forgetting.
+ */
+import { BadStateError, ForbiddenError, NotFoundError } from "../errors/matrix-error.js";
+import { userIdParts, type ServerName, type UserId } from "../events/ids.js";
+import type { Storage } from "../storage/storage.js";
+import type { EventWriter, Written } from "./event-writer.js";
+
+export class Memberships {
+  constructor(private readonly storage: Storage, private readonly writer: EventWriter, private readonly serverName: ServerName) {}
+
+  /** Resolves `!room:server` or `#alias:server` to a room id this server knows. */
+  async resolveRoom(roomIdOrAlias: string): Promise<string> {
+    if (roomIdOrAlias.startsWith("#")) {
+      const alias = await this.storage.aliases.get(roomIdOrAlias);
+      if (!alias) throw new NotFoundError("Room alias not found");
+      return alias.roomId;
+    }
+    if (!roomIdOrAlias.startsWith("!") || !roomIdOrAlias.includes(":")) throw new NotFoundError("Unknown room");
+    if (!(await this.storage.rooms.get(roomIdOrAlias))) throw new NotFoundError("Unknown room");
+    return roomIdOrAlias;
+  }
+
+  async join(userId: UserId, roomId: string, reason?: string): Promise<Written> {
+    return this.writer.send({ roomId, sender: userId, type: "m.room.member", stateKey: userId, content: await this.memberContent("join", userId, reason) });
+  }
+
+  async knock(userId: UserId, roomId: string, reason?: string): Promise<Written> {
+    return this.writer.send({ roomId, sender: userId, type: "m.room.member", stateKey: userId, content: await this.memberContent("knock", userId, reason) });
+  }
+
+  async leave(userId: UserId, roomId: string, reason?: string): Promise<Written> {
+    return this.writer.send({ roomId, sender: userId, type: "m.room.member", stateKey: userId, content: withReason({ membership: "leave" }, reason) });
+  }
+
+  async invite(sender: UserId, roomId: string, target: UserId, opts: { reason?: string; isDirect?: boolean } = {}): Promise<Written> {
+    await this.requireLocalUser(target);
+    const content = await this.memberContent("invite", target, opts.reason);
+    if (opts.isDirect) content.is_direct = true;
+    return this.writer.send({ roomId, sender, type: "m.room.member", stateKey: target, content });
+  }
+
+  async kick(sender: UserId, roomId: string, target: UserId, reason?: string): Promise<Written> {
+    const current = await this.storage.rooms.membership(roomId, target);
+    if (!current || (current.membership !== "join" && current.membership !== "invite" && current.membership !== "knock")) {
+      throw new ForbiddenError("The user is not in the room");
+    }
+    return this.writer.send({ roomId, sender, type: "m.room.member", stateKey: target, content: withReason({ membership: "leave" }, reason) });
+  }
+
+  async ban(sender: UserId, roomId: string, target: UserId, reason?: string): Promise<Written> {
+    return this.writer.send({ roomId, sender, type: "m.room.member", stateKey: target, content: withReason({ membership: "ban" }, reason) });
+  }
+
+  async unban(sender: UserId, roomId: string, target: UserId, reason?: string): Promise<Written> {
+    const current = await this.storage.rooms.membership(roomId, target);
+    if (current?.membership !== "ban") throw new ForbiddenError("The user is not banned");
+    return this.writer.send({ roomId, sender, type: "m.room.member", stateKey: target, content: withReason({ membership: "leave" }, reason) });
+  }
+
+  /** POST /forget: only once the user has left or been banned (Synapse answers 400 otherwise). */
+  async forget(userId: UserId, roomId: string): Promise<void> {
+    const current = await this.storage.rooms.membership(roomId, userId);
+    if (!current) throw new NotFoundError("You have never been in this room");
+    if (current.membership === "join" || current.membership === "invite" || current.membership === "knock") {
+      throw new BadStateError("You must leave the room before forgetting it");
+    }
+    await this.storage.rooms.forget(roomId, userId);
+  }
+
+  private async memberContent(membership: string, userId: UserId, reason?: string): Promise<Record<string, unknown>> {
+    const user = await this.storage.accounts.getUser(userId);
+    const content: Record<string, unknown> = { membership };
+    if (user?.displayname) content.displayname = user.displayname;
+    if (user?.avatarUrl) content.avatar_url = user.avatarUrl;
+    return withReason(content, reason);
+  }
+
+  private async requireLocalUser(userId: UserId): Promise<void> {
+    if (userIdParts(userId).serverName !== this.serverName) throw new ForbiddenError("Federation is not supported yet: only local users can be invited");
+    const user = await this.storage.accounts.getUser(userId);
+    if (!user || user.deactivated) throw new NotFoundError("Unknown user");
+  }
+}
+
+function withReason(content: Record<string, unknown>, reason: string | undefined): Record<string, unknown> {
+  return reason !== undefined ? { ...content, reason } : content;
+}
