@@ -121,21 +121,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Copies the value at `path` from `from` into `into`, creating the objects on the way. */
 function copyPath(from: Record<string, unknown>, into: Record<string, unknown>, path: readonly string[]): void {
-  let src: Record<string, unknown> = from;
-  let dst: Record<string, unknown> = into;
-  for (let i = 0; i < path.length; i++) {
-    const key = path[i]!;
-    if (!Object.hasOwn(src, key)) return;
-    const value = src[key];
-    if (i === path.length - 1) {
-      dst[key] = value;
-      return;
-    }
-    if (!isObject(value)) return; // paths only descend through objects
+  // Find the value first, so a path that leads nowhere leaves no empty objects behind.
+  let value: unknown = from;
+  for (const key of path) {
+    if (!isObject(value) || !Object.hasOwn(value, key)) return; // paths only descend through objects
+    value = value[key];
+  }
+  let dst = into;
+  for (const key of path.slice(0, -1)) {
     const existing = dst[key];
     dst = isObject(existing) ? existing : (dst[key] = {}) as Record<string, unknown>;
-    src = value;
   }
+  dst[path[path.length - 1]!] = value;
 }
 
 /**

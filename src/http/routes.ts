@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../app.js";
 import { ClientRouter } from "./client-router.js";
+import { registerServerKeyRoutes } from "../api/federation/keys.js";
 import { registerVersionRoutes } from "../api/client/versions.js";
 import { registerRegisterRoutes } from "../api/client/register.js";
 import { registerLoginRoutes } from "../api/client/login.js";
@@ -37,6 +38,8 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   registerCreateRoomRoutes(router, { roomCreator: s.roomCreator });
   registerMembershipRoutes(router, { memberships: s.memberships, storage: s.storage });
   registerSendRoutes(router, { writer: s.writer, memberships: s.memberships });
+
+  registerServerKeyRoutes(app, { serverName: s.config.serverName, signingKey: s.signingKey });
 
   if (s.config.metrics.enabled) {
     app.get("/metrics", async (_req, reply) => {

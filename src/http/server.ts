@@ -32,6 +32,8 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
     forceCloseConnections: "idle",
     // Matrix ids contain characters that must stay encoded in paths (%2F in state keys).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // Malformed percent-encoding and over-long path parameters get Matrix error bodies too.
+    frameworkErrors: errorHandler,
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false } },
   });
 
@@ -47,9 +49,11 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+  app.addContentTypeParser("*", { parseAs: "string" }, (req, body, done) => {
     const text = body as string;
-    if (text.trim() === "") return done(null, undefined);
+    // No route matched: the answer is 404/405 M_UNRECOGNIZED whatever the body is (e.g. a
+    // binary upload to an endpoint we do not implement), so do not fail on it first.
+    if (text.trim() === "" || req.is404) return done(null, undefined);
     try {
       done(null, JSON.parse(text));
     } catch {

@@ -63,8 +63,9 @@ export interface AccountStore {
   /** Ids of users whose id was ever registered, including deactivated ones (ids are never reused). */
   userExists(userId: UserId): Promise<boolean>;
   /**
-   * Sets the password hash. When `keepDevice` is given every other device of the user is
-   * deleted (with its tokens); when it is undefined, all devices stay.
+   * Sets the password hash. With `logout` = null every device stays; with
+   * `{ keepDevice }` every other device is deleted with its tokens (`keepDevice: null`
+   * deletes them all). A device-list change is recorded only if a device was deleted.
    */
   setPassword(userId: UserId, passwordHash: string, logout: { keepDevice: DeviceId | null } | null, nowTs: number): Promise<void>;
   setAdmin(userId: UserId, isAdmin: boolean): Promise<boolean>;
@@ -118,12 +119,17 @@ export interface FilterStore {
   get(userId: UserId, filterId: string): Promise<Record<string, unknown> | null>;
 }
 
-/** Paging through a room's events by position: `from` is exclusive, `to` inclusive. */
+/**
+ * Paging through a room's events by position. Bounds are *boundaries*: boundary B sits
+ * between positions B-1 and B (so a sync `next_batch` and a /messages token are the same
+ * kind of value). Backwards ("b") returns pos < from, newest first, stopping at pos >= to;
+ * forwards ("f") returns pos >= from, oldest first, stopping at pos < to.
+ */
 export interface EventRange {
   dir: "b" | "f";
-  /** Start after this position (backwards: below it). Null = from the newest (b) or oldest (f). */
+  /** Null = from the newest (b) or the oldest (f) event. */
   from: StreamPos | null;
-  /** Stop at this position (inclusive bound), or null for no bound. */
+  /** Null = no bound. */
   to: StreamPos | null;
   limit: number;
 }

@@ -321,9 +321,7 @@ describe("devices", () => {
       });
     }
 
-    it("the encoded and the literal form of a slash are different ids", async () => {
-      // "a/b" was never created here; "dev/with/slashes" was deleted above. A literal slash
-      // is a path separator, so it must not reach the device route at all.
+    it("a literal (unencoded) slash is a path separator: 404 M_UNRECOGNIZED, not a device lookup", async () => {
       const res = await api(base, "GET", `${V3}/devices/dev/with/slashes`, { token: alice.accessToken });
       assert.equal(res.status, 404);
       assert.equal(res.body.errcode, "M_UNRECOGNIZED");

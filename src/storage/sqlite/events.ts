@@ -138,7 +138,7 @@ function rangeClause(range: EventRange): { where: string; params: number[]; orde
     if (range.to !== null) add("AND e.pos >= ?", range.to);
     return { where: parts.join(" "), params, order: "DESC" };
   }
-  if (range.from !== null) add("AND e.pos > ?", range.from);
-  if (range.to !== null) add("AND e.pos <= ?", range.to);
+  if (range.from !== null) add("AND e.pos >= ?", range.from);
+  if (range.to !== null) add("AND e.pos < ?", range.to);
   return { where: parts.join(" "), params, order: "ASC" };
 }
