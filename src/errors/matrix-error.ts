@@ -172,3 +172,12 @@ export class BadStateError extends MatrixError {
   readonly errcode = "M_BAD_STATE";
   readonly httpStatus = 400;
 }
+
+/**
+ * What the client asked to create already exists. Synapse answers 409 with M_UNKNOWN (the
+ * spec's example for PUT /directory/room/{roomAlias}), so the errcode stays generic.
+ */
+export class ConflictError extends MatrixError {
+  readonly errcode = "M_UNKNOWN";
+  readonly httpStatus = 409;
+}

@@ -5,23 +5,24 @@
  * rules cannot know: that a target user exists here, that aliases resolve, and forgetting.
  */
 import { BadStateError, ForbiddenError, NotFoundError } from "../errors/matrix-error.js";
-import { userIdParts, type ServerName, type UserId } from "../events/ids.js";
+import { parseRoomId, userIdParts, type ServerName, type UserId } from "../events/ids.js";
 import type { Storage } from "../storage/storage.js";
 import type { EventWriter, Written } from "./event-writer.js";
 
 export class Memberships {
   constructor(private readonly storage: Storage, private readonly writer: EventWriter, private readonly serverName: ServerName) {}
 
-  /** Resolves `!room:server` or `#alias:server` to a room id this server knows. */
+  /** Resolves `!room:server` or `#alias:server` to a room id this server knows (404 otherwise). */
   async resolveRoom(roomIdOrAlias: string): Promise<string> {
     if (roomIdOrAlias.startsWith("#")) {
       const alias = await this.storage.aliases.get(roomIdOrAlias);
       if (!alias) throw new NotFoundError("Room alias not found");
       return alias.roomId;
     }
-    if (!roomIdOrAlias.startsWith("!") || !roomIdOrAlias.includes(":")) throw new NotFoundError("Unknown room");
-    if (!(await this.storage.rooms.get(roomIdOrAlias))) throw new NotFoundError("Unknown room");
-    return roomIdOrAlias;
+    // A malformed id is the client's mistake (400 M_INVALID_PARAM); a well-formed unknown one is 404.
+    const roomId = parseRoomId(roomIdOrAlias);
+    if (!(await this.storage.rooms.get(roomId))) throw new NotFoundError("Unknown room");
+    return roomId;
   }
 
   async join(userId: UserId, roomId: string, reason?: string): Promise<Written> {

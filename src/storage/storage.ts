@@ -170,8 +170,15 @@ export interface RoomStore {
   members(roomId: string, memberships?: readonly string[]): Promise<MembershipRow[]>;
   summary(roomId: string): Promise<RoomSummaryRow | null>;
   setVisibility(roomId: string, visibility: "public" | "private"): Promise<boolean>;
-  /** Rooms in the public directory, most joined members first; `offset` pages. */
-  publicRooms(opts: { limit: number; offset: number; search: string | null }): Promise<{ rooms: RoomSummaryRow[]; total: number }>;
+  /**
+   * Rooms listed in the public directory, most joined members first; `offset` pages and
+   * `total` counts every match. Listed = published, with a joined member, and joinable or
+   * readable (join rule public, knock or knock_restricted, or history world_readable), as
+   * Synapse lists them. `search` matches name, topic or canonical alias, ignoring ASCII case;
+   * `roomTypes` keeps rooms of those types (null in it = rooms without a type;
+   * null or empty = every room).
+   */
+  publicRooms(opts: { limit: number; offset: number; search: string | null; roomTypes: readonly (string | null)[] | null }): Promise<{ rooms: RoomSummaryRow[]; total: number }>;
   /** Forgets the room for the user: they must have left it. False if they had no membership. */
   forget(roomId: string, userId: UserId): Promise<boolean>;
   isForgotten(roomId: string, userId: UserId): Promise<boolean>;

@@ -222,11 +222,16 @@ describe("devices", () => {
       await assertTokenAlive(base, token);
     });
 
-    it("cannot delete another user's device (404 M_NOT_FOUND), which keeps working", async () => {
-      const res = await api(base, "DELETE", `${V3}/devices/${bob.deviceId}`, { token: alice.accessToken, body: {} });
-      assert.equal(res.status, 404);
-      assert.equal(res.body.errcode, "M_NOT_FOUND");
+    it("deleting another user's device id only ever touches your own devices (spec: 200 after UIA)", async () => {
+      const challenge = await api<UiaBody>(base, "DELETE", `${V3}/devices/${bob.deviceId}`, { token: alice.accessToken, body: {} });
+      assert.equal(challenge.status, 401);
+      const res = await api(base, "DELETE", `${V3}/devices/${bob.deviceId}`, {
+        token: alice.accessToken,
+        body: { auth: passwordAuth(alice, challenge.body.session!) },
+      });
+      assert.equal(res.status, 200);
       await assertTokenAlive(base, bob.accessToken);
+      await assertTokenAlive(base, alice.accessToken);
     });
   });
 

@@ -123,18 +123,29 @@ export class SqliteRoomStore implements RoomStore {
     return this.db.prepare("UPDATE rooms SET visibility = ? WHERE room_id = ?").run(visibility, roomId).changes > 0;
   }
 
-  async publicRooms(opts: { limit: number; offset: number; search: string | null }): Promise<{ rooms: RoomSummaryRow[]; total: number }> {
-    const search = opts.search ? `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-    const where = search
-      ? "AND (s.name LIKE ? ESCAPE '\\' OR s.topic LIKE ? ESCAPE '\\' OR s.canonical_alias LIKE ? ESCAPE '\\')"
-      : "";
-    const params = search ? [search, search, search] : [];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM rooms r JOIN room_summaries s ON s.room_id = r.room_id WHERE r.visibility = 'public' ${where}`).get(...params) as { n: number }).n;
+  async publicRooms(opts: { limit: number; offset: number; search: string | null; roomTypes: readonly (string | null)[] | null }): Promise<{ rooms: RoomSummaryRow[]; total: number }> {
+    const where = [
+      "r.visibility = 'public'",
+      "s.joined_count > 0",
+      "(s.join_rule IN ('public', 'knock', 'knock_restricted') OR s.history_visibility = 'world_readable')",
+    ];
+    const params: unknown[] = [];
+    if (opts.search) {
+      const like = `%${opts.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push("(LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.topic) LIKE ? ESCAPE '\\' OR LOWER(s.canonical_alias) LIKE ? ESCAPE '\\')");
+      params.push(like, like, like);
+    }
+    if (opts.roomTypes && opts.roomTypes.length > 0) {
+      const types = opts.roomTypes.filter((t): t is string => t !== null);
+      const alternatives = types.length > 0 ? [`s.room_type IN (${placeholders(types.length)})`] : [];
+      if (opts.roomTypes.includes(null)) alternatives.push("s.room_type IS NULL");
+      where.push(`(${alternatives.join(" OR ")})`);
+      params.push(...types);
+    }
+    const from = `FROM rooms r JOIN room_summaries s ON s.room_id = r.room_id WHERE ${where.join(" AND ")}`;
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n ${from}`).get(...params) as { n: number }).n;
     const rows = this.db
-      .prepare(
-        `SELECT s.* FROM rooms r JOIN room_summaries s ON s.room_id = r.room_id WHERE r.visibility = 'public' ${where}
-         ORDER BY s.joined_count DESC, r.room_id LIMIT ? OFFSET ?`,
-      )
+      .prepare(`SELECT s.* ${from} ORDER BY s.joined_count DESC, r.room_id LIMIT ? OFFSET ?`)
       .all(...params, opts.limit, opts.offset) as SummarySqlRow[];
     return { rooms: rows.map(toSummary), total };
   }
