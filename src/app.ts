@@ -28,6 +28,8 @@ import { KeyedMutex } from "./util/keyed-mutex.js";
 import { EventWriter } from "./rooms/event-writer.js";
 import { Memberships } from "./rooms/memberships.js";
 import { RoomCreator } from "./rooms/create-room.js";
+import { RoomAliases } from "./rooms/aliases.js";
+import { RoomDirectory } from "./rooms/directory.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { HttpMetrics } from "./http/metrics.js";
 import { buildHttpServer } from "./http/server.js";
@@ -57,6 +59,8 @@ export interface Services {
   writer: EventWriter;
   memberships: Memberships;
   roomCreator: RoomCreator;
+  aliases: RoomAliases;
+  directory: RoomDirectory;
   limits: { loginPerAddress: RateLimiter; loginPerAccount: RateLimiter; registerPerAddress: RateLimiter };
 }
 
@@ -106,6 +110,8 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
     writer,
     memberships,
     roomCreator: new RoomCreator(storage, writer, memberships, serverName),
+    aliases: new RoomAliases(storage, writer, serverName),
+    directory: new RoomDirectory(storage, serverName),
     limits: {
       loginPerAddress: new RateLimiter(config.rateLimits.loginPerAddress, clock),
       loginPerAccount: new RateLimiter(config.rateLimits.loginPerAccount, clock),

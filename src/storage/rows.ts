@@ -143,10 +143,81 @@ export interface NewEvent {
   summary: RoomSummaryPatch;
   /** Whether this event moves the room up in recency order (bump stamp). */
   bumps: boolean;
+  /** Push rule outcomes for the recipients (written with the event; eventPos is filled in). */
+  pushActions?: Omit<PushActionRow, "eventPos">[];
 }
 
 export interface AliasRow {
   alias: string;
   roomId: string;
   creator: UserId;
+}
+
+/** One account data entry; roomId null = global. */
+export interface AccountDataRow {
+  userId: UserId;
+  roomId: string | null;
+  type: string;
+  content: Record<string, unknown>;
+  pos: StreamPos;
+}
+
+export interface ReceiptRow {
+  roomId: string;
+  userId: UserId;
+  /** m.read, m.read.private, m.fully_read is account data, not a receipt. */
+  receiptType: string;
+  /** "" for an unthreaded receipt, "main" or a thread root event id otherwise. */
+  threadId: string;
+  eventId: string;
+  eventPos: StreamPos;
+  ts: number;
+  pos: StreamPos;
+}
+
+export interface PresenceRow {
+  userId: UserId;
+  state: "online" | "unavailable" | "offline";
+  statusMsg: string | null;
+  lastActiveTs: number;
+  currentlyActive: boolean;
+  pos: StreamPos;
+}
+
+export interface ToDeviceMessage {
+  userId: UserId;
+  deviceId: DeviceId;
+  type: string;
+  content: Record<string, unknown>;
+}
+
+export interface ToDeviceRow extends ToDeviceMessage {
+  sender: UserId;
+  pos: StreamPos;
+}
+
+/** What the push rules decided about one event for one recipient. */
+export interface PushActionRow {
+  userId: UserId;
+  roomId: string;
+  eventId: string;
+  eventPos: StreamPos;
+  /** "main" or the thread root's event id. */
+  threadId: string;
+  notify: boolean;
+  highlight: boolean;
+  actions: unknown[];
+  ts: number;
+}
+
+export interface PusherRow {
+  userId: UserId;
+  appId: string;
+  pushkey: string;
+  kind: string;
+  appDisplayName: string;
+  deviceDisplayName: string;
+  profileTag: string | null;
+  lang: string;
+  data: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import type { Sequencer } from "../streams/sequencer.js";
 import type { StreamPos } from "../streams/position.js";
 import type {
   AccessTokenRow,
+  AccountDataRow,
   AliasRow,
   DeviceRow,
   EventRow,
@@ -18,9 +19,15 @@ import type {
   NewEvent,
   NewSession,
   NewUser,
+  PresenceRow,
+  PushActionRow,
+  PusherRow,
+  ReceiptRow,
   RoomRow,
   RoomSummaryRow,
   StreamLogRow,
+  ToDeviceMessage,
+  ToDeviceRow,
   UiaSessionRow,
   UserRow,
 } from "./rows.js";
@@ -38,6 +45,12 @@ export interface Storage {
   readonly events: EventStore;
   readonly rooms: RoomStore;
   readonly aliases: AliasStore;
+  readonly accountData: AccountDataStore;
+  readonly receipts: ReceiptStore;
+  readonly presence: PresenceStore;
+  readonly toDevice: ToDeviceStore;
+  readonly push: PushStore;
+  readonly keys: KeyStore;
   /** Flushes and closes. No method may be called afterwards. */
   close(): Promise<void>;
 }
@@ -54,6 +67,11 @@ export interface StreamStore {
   highestPosition(): Promise<StreamPos>;
   /** Log rows with after < pos <= upto, in position order, at most `limit`. */
   read(after: StreamPos, upto: StreamPos, limit: number): Promise<StreamLogRow[]>;
+  /**
+   * Takes a position for a change whose data is not stored (typing notifications live in
+   * memory): records a log row so sync sees that something changed, then retires it.
+   */
+  recordEphemeral(change: { kind: string; roomId?: string; userIds?: readonly string[] }): Promise<StreamPos>;
 }
 
 export interface AccountStore {
@@ -190,4 +208,76 @@ export interface AliasStore {
   get(alias: string): Promise<AliasRow | null>;
   delete(alias: string): Promise<boolean>;
   forRoom(roomId: string): Promise<string[]>;
+}
+
+export interface AccountDataStore {
+  /** Sets one entry (roomId null = global) and records an "account_data" change for the user. */
+  put(userId: UserId, roomId: string | null, type: string, content: Record<string, unknown>): Promise<StreamPos>;
+  get(userId: UserId, roomId: string | null, type: string): Promise<AccountDataRow | null>;
+  /** Entries (global and per room) whose last change is in (after, upto]; all of them when after is null. */
+  changed(userId: UserId, after: StreamPos | null, upto: StreamPos): Promise<AccountDataRow[]>;
+}
+
+export interface ReceiptStore {
+  /**
+   * Stores a receipt unless the user already has one of that kind (and thread) for a later
+   * event; records a "receipt" change for the room. Null when it was not newer.
+   */
+  put(receipt: Omit<ReceiptRow, "pos">): Promise<StreamPos | null>;
+  /** The room's receipts changed in (after, upto] (all current ones when after is null). */
+  changedInRoom(roomId: string, after: StreamPos | null, upto: StreamPos): Promise<ReceiptRow[]>;
+  /** The user's receipts in a room (every kind and thread). */
+  ofUser(userId: UserId, roomId: string): Promise<ReceiptRow[]>;
+}
+
+export interface PresenceStore {
+  /** Replaces the user's presence and records a "presence" change. */
+  put(row: Omit<PresenceRow, "pos">): Promise<StreamPos>;
+  get(userId: UserId): Promise<PresenceRow | null>;
+  /** Presence rows changed in (after, upto] for these users. */
+  changed(userIds: readonly UserId[], after: StreamPos | null, upto: StreamPos): Promise<PresenceRow[]>;
+}
+
+export interface ToDeviceStore {
+  /**
+   * Queues messages (one position for the whole request, one "to_device" change naming the
+   * recipients). Idempotent per (sender, sender device, txnId): null when seen before.
+   */
+  send(sender: { userId: UserId; deviceId: DeviceId }, txnId: string, messages: readonly ToDeviceMessage[]): Promise<StreamPos | null>;
+  /** Messages for a device with pos <= upto, oldest first, at most `limit`. */
+  pending(userId: UserId, deviceId: DeviceId, upto: StreamPos, limit: number): Promise<ToDeviceRow[]>;
+  /** Deletes the device's messages with pos <= upto (the client confirmed them). Returns how many. */
+  acknowledge(userId: UserId, deviceId: DeviceId, upto: StreamPos): Promise<number>;
+}
+
+export interface PushStore {
+  /** The user's stored rule document (custom rules + changes to defaults), or null. */
+  rules(userId: UserId): Promise<Record<string, unknown> | null>;
+  /** Replaces the document and records a "push_rules" change for the user. */
+  putRules(userId: UserId, rules: Record<string, unknown>): Promise<StreamPos>;
+  /**
+   * Notification and highlight counts in a room for events after position `after`
+   * (the user's read receipt), per thread ("main" and thread roots).
+   */
+  counts(userId: UserId, roomId: string, after: StreamPos, threadAfter?: ReadonlyMap<string, StreamPos>): Promise<{ threadId: string; notify: number; highlight: number }[]>;
+  /** GET /notifications: the user's notifying events, newest first, before `beforePos`. */
+  notifications(userId: UserId, beforePos: StreamPos | null, limit: number, onlyHighlight: boolean): Promise<PushActionRow[]>;
+  pushers(userId: UserId): Promise<PusherRow[]>;
+  /** Adds or replaces a pusher (by app id and pushkey); `append` false removes the pushkey for other users. */
+  setPusher(row: PusherRow, append: boolean): Promise<void>;
+  deletePusher(userId: UserId, appId: string, pushkey: string): Promise<boolean>;
+}
+
+export interface KeyStore {
+  /** Stores a device's signed keys; records a "device_list" change when they changed. */
+  putDeviceKeys(userId: UserId, deviceId: DeviceId, keys: Record<string, unknown>): Promise<void>;
+  deviceKeys(userId: UserId, deviceIds?: readonly DeviceId[]): Promise<{ deviceId: DeviceId; keys: Record<string, unknown> }[]>;
+  /** Adds one-time keys (existing ids are left alone). */
+  addOneTimeKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<void>;
+  /** Replaces the fallback key of each algorithm given (marking it unused). */
+  setFallbackKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<void>;
+  oneTimeKeyCounts(userId: UserId, deviceId: DeviceId): Promise<Record<string, number>>;
+  unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]>;
+  /** Takes one one-time key of the algorithm, else the fallback key (marked used). Null if neither. */
+  claim(userId: UserId, deviceId: DeviceId, algorithm: string): Promise<{ keyId: string; key: unknown } | null>;
 }

@@ -22,6 +22,7 @@ import type { Storage } from "../../src/storage/storage.js";
 import type { NewSession, NewUser, StreamLogRow } from "../../src/storage/rows.js";
 import type { DeviceId, UserId } from "../../src/events/ids.js";
 import { ORIGIN, asStreamPos, type StreamChange, type StreamPos } from "../../src/streams/position.js";
+import { runRoomsContract } from "./rooms.contract.js";
 
 type Opened = Promise<Storage> | Storage;
 
@@ -740,6 +741,9 @@ export function runStorageContract(name: string, opener: StorageOpener | (() => 
         assert.equal(s.sequencer.retired(), expected.length + 1);
       });
     });
+
+    // Rooms, events and aliases: tests/contract/rooms.contract.ts.
+    runRoomsContract(test, o);
 
     describe("re-open", () => {
       it("a re-opened storage keeps its data and epoch and starts the sequencer at the highest durable position", { skip: o.persistent ? false : "opener has no persistent()" }, async () => {

@@ -55,6 +55,14 @@ export class SqliteEventStore implements EventStore {
         this.db.prepare("INSERT INTO txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)")
           .run(ev.txn.userId, ev.txn.deviceId, ev.txn.txnId, ev.eventId, nowTs);
       }
+      if (ev.pushActions?.length) {
+        const insert = this.db.prepare(
+          "INSERT INTO event_push_actions (user_id, room_id, event_pos, event_id, thread_id, notify, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        for (const a of ev.pushActions) {
+          insert.run(a.userId, a.roomId, pos, a.eventId, a.threadId, a.notify ? 1 : 0, a.highlight ? 1 : 0, JSON.stringify(a.actions), a.ts);
+        }
+      }
       applySummary(this.db, ev.roomId, pos, ev.summary, ev.bumps, isMember);
       return pos;
     });

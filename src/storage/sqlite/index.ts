@@ -14,6 +14,9 @@ import { SqliteAccountStore } from "./accounts.js";
 import { SqliteDeviceStore } from "./devices.js";
 import { SqliteTokenStore } from "./tokens.js";
 import { SqliteEventStore } from "./events.js";
+import { SqliteAccountDataStore, SqlitePresenceStore, SqliteReceiptStore, SqliteToDeviceStore } from "./user-data.js";
+import { SqlitePushStore } from "./push.js";
+import { SqliteKeyStore } from "./keys.js";
 import { SqliteAliasStore, SqliteRoomStore } from "./rooms.js";
 import { SqliteFilterStore, SqliteMetaStore, SqliteStreamStore, SqliteUiaStore, highestPositionSync } from "./small-stores.js";
 
@@ -37,7 +40,7 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
   return {
     sequencer,
     meta: new SqliteMetaStore(db),
-    streams: new SqliteStreamStore(db),
+    streams: new SqliteStreamStore(db, log),
     accounts: new SqliteAccountStore(db, log),
     devices: new SqliteDeviceStore(db, log),
     tokens: new SqliteTokenStore(db, log),
@@ -46,6 +49,12 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
     events: new SqliteEventStore(db, log),
     rooms: new SqliteRoomStore(db),
     aliases: new SqliteAliasStore(db, now),
+    accountData: new SqliteAccountDataStore(db, log),
+    receipts: new SqliteReceiptStore(db, log),
+    presence: new SqlitePresenceStore(db, log),
+    toDevice: new SqliteToDeviceStore(db, log, now),
+    push: new SqlitePushStore(db, log),
+    keys: new SqliteKeyStore(db, log),
     async close() {
       if (db.open) {
         db.pragma("wal_checkpoint(TRUNCATE)");

@@ -175,4 +175,125 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX room_aliases_room ON room_aliases (room_id);
     `,
   },
+  {
+    version: 3,
+    name: "account data, receipts, presence, to-device, push rules and counts, device keys",
+    sql: `
+      -- Account data: global (room_id = '') and per room; pos = position of the last change.
+      CREATE TABLE account_data (
+        user_id TEXT    NOT NULL,
+        room_id TEXT    NOT NULL DEFAULT '',
+        type    TEXT    NOT NULL,
+        content TEXT    NOT NULL,
+        pos     INTEGER NOT NULL,
+        PRIMARY KEY (user_id, room_id, type)
+      );
+      CREATE INDEX account_data_pos ON account_data (user_id, pos);
+
+      -- The newest receipt of each kind per user, room and thread ('' = unthreaded).
+      CREATE TABLE receipts (
+        room_id      TEXT    NOT NULL,
+        user_id      TEXT    NOT NULL,
+        receipt_type TEXT    NOT NULL,
+        thread_id    TEXT    NOT NULL DEFAULT '',
+        event_id     TEXT    NOT NULL,
+        event_pos    INTEGER NOT NULL,
+        ts           INTEGER NOT NULL,
+        pos          INTEGER NOT NULL,
+        PRIMARY KEY (room_id, user_id, receipt_type, thread_id)
+      );
+      CREATE INDEX receipts_room_pos ON receipts (room_id, pos);
+
+      CREATE TABLE presence (
+        user_id          TEXT PRIMARY KEY,
+        state            TEXT    NOT NULL,
+        status_msg       TEXT,
+        last_active_ts   INTEGER NOT NULL,
+        currently_active INTEGER NOT NULL DEFAULT 0,
+        pos              INTEGER NOT NULL
+      );
+
+      -- To-device messages waiting for their device's next sync to acknowledge them.
+      CREATE TABLE device_inbox (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        pos       INTEGER NOT NULL,
+        user_id   TEXT    NOT NULL,
+        device_id TEXT    NOT NULL,
+        sender    TEXT    NOT NULL,
+        type      TEXT    NOT NULL,
+        content   TEXT    NOT NULL
+      );
+      CREATE INDEX device_inbox_device ON device_inbox (user_id, device_id, pos);
+
+      CREATE TABLE to_device_txns (
+        user_id    TEXT    NOT NULL,
+        device_id  TEXT    NOT NULL,
+        txn_id     TEXT    NOT NULL,
+        created_ts INTEGER NOT NULL,
+        PRIMARY KEY (user_id, device_id, txn_id)
+      );
+
+      -- A user's push rules as one document: their custom rules and their changes to the
+      -- defaults (enabled, actions). The defaults themselves live in code.
+      CREATE TABLE push_rules (
+        user_id TEXT PRIMARY KEY,
+        rules   TEXT    NOT NULL,
+        pos     INTEGER NOT NULL
+      );
+
+      -- What the push rules said about an event for one recipient (written with the event).
+      CREATE TABLE event_push_actions (
+        user_id   TEXT    NOT NULL,
+        room_id   TEXT    NOT NULL,
+        event_pos INTEGER NOT NULL,
+        event_id  TEXT    NOT NULL,
+        thread_id TEXT    NOT NULL DEFAULT 'main',
+        notify    INTEGER NOT NULL,
+        highlight INTEGER NOT NULL,
+        actions   TEXT    NOT NULL,
+        ts        INTEGER NOT NULL,
+        PRIMARY KEY (user_id, event_pos)
+      );
+      CREATE INDEX event_push_actions_room ON event_push_actions (user_id, room_id, event_pos);
+
+      CREATE TABLE pushers (
+        user_id             TEXT NOT NULL,
+        app_id              TEXT NOT NULL,
+        pushkey             TEXT NOT NULL,
+        kind                TEXT NOT NULL,
+        app_display_name    TEXT NOT NULL,
+        device_display_name TEXT NOT NULL,
+        profile_tag         TEXT,
+        lang                TEXT NOT NULL,
+        data                TEXT NOT NULL,
+        PRIMARY KEY (app_id, pushkey, user_id)
+      );
+
+      CREATE TABLE e2e_device_keys (
+        user_id   TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        json      TEXT NOT NULL,
+        PRIMARY KEY (user_id, device_id)
+      );
+
+      CREATE TABLE e2e_one_time_keys (
+        user_id   TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        key_id    TEXT NOT NULL,
+        json      TEXT NOT NULL,
+        PRIMARY KEY (user_id, device_id, algorithm, key_id)
+      );
+
+      CREATE TABLE e2e_fallback_keys (
+        user_id   TEXT    NOT NULL,
+        device_id TEXT    NOT NULL,
+        algorithm TEXT    NOT NULL,
+        key_id    TEXT    NOT NULL,
+        json      TEXT    NOT NULL,
+        used      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, device_id, algorithm)
+      );
+    `,
+  },
 ];

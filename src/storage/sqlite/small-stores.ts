@@ -4,6 +4,7 @@ import type { UserId } from "../../events/ids.js";
 import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import type { FilterStore, MetaStore, StreamStore, UiaStore } from "../storage.js";
 import type { StreamLogRow, UiaSessionRow } from "../rows.js";
+import type { ChangeLog } from "./change-log.js";
 
 export class SqliteMetaStore implements MetaStore {
   constructor(private readonly db: Database) {}
@@ -16,7 +17,10 @@ export class SqliteMetaStore implements MetaStore {
 }
 
 export class SqliteStreamStore implements StreamStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly log: ChangeLog) {}
+  async recordEphemeral(change: { kind: string; roomId?: string; userIds?: readonly string[] }): Promise<StreamPos> {
+    return this.log.transaction((record) => record({ kind: change.kind, ...(change.roomId ? { roomId: change.roomId } : {}), ...(change.userIds ? { userIds: change.userIds } : {}) }));
+  }
   async highestPosition(): Promise<StreamPos> {
     return highestPositionSync(this.db);
   }
