@@ -28,6 +28,7 @@ import { KeyedMutex } from "./util/keyed-mutex.js";
 import { EventWriter } from "./rooms/event-writer.js";
 import { Memberships } from "./rooms/memberships.js";
 import { RoomCreator } from "./rooms/create-room.js";
+import { RoomReads } from "./rooms/room-reads.js";
 import { RoomAliases } from "./rooms/aliases.js";
 import { RoomDirectory } from "./rooms/directory.js";
 import { RateLimiter } from "./http/rate-limit.js";
@@ -59,6 +60,7 @@ export interface Services {
   writer: EventWriter;
   memberships: Memberships;
   roomCreator: RoomCreator;
+  roomReads: RoomReads;
   aliases: RoomAliases;
   directory: RoomDirectory;
   limits: { loginPerAddress: RateLimiter; loginPerAccount: RateLimiter; registerPerAddress: RateLimiter };
@@ -110,6 +112,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
     writer,
     memberships,
     roomCreator: new RoomCreator(storage, writer, memberships, serverName),
+    roomReads: new RoomReads(storage),
     aliases: new RoomAliases(storage, writer, serverName),
     directory: new RoomDirectory(storage, serverName),
     limits: {

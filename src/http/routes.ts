@@ -17,6 +17,7 @@ import { registerFilterRoutes } from "../api/client/filter.js";
 import { registerCreateRoomRoutes } from "../api/client/rooms/create.js";
 import { registerMembershipRoutes } from "../api/client/rooms/membership.js";
 import { registerSendRoutes } from "../api/client/rooms/send.js";
+import { registerRoomReadRoutes } from "../api/client/rooms/reads.js";
 import { registerDirectoryRoutes } from "../api/client/rooms/directory.js";
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -39,6 +40,7 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   registerCreateRoomRoutes(router, { roomCreator: s.roomCreator });
   registerMembershipRoutes(router, { memberships: s.memberships, storage: s.storage });
   registerSendRoutes(router, { writer: s.writer, memberships: s.memberships });
+  registerRoomReadRoutes(router, { roomReads: s.roomReads });
   registerDirectoryRoutes(router, { aliases: s.aliases, directory: s.directory });
 
   registerServerKeyRoutes(app, { serverName: s.config.serverName, signingKey: s.signingKey });

@@ -169,7 +169,7 @@ export interface EventStore {
   stateAt(roomId: string, pos: StreamPos): Promise<EventRow[]>;
   /** One state entry just after position `pos`, or null. */
   stateEntryAt(roomId: string, type: string, stateKey: string, pos: StreamPos): Promise<EventRow | null>;
-  /** Events relating to `eventId` (optionally of one rel_type), paged like inRoom. */
+  /** Events in the same room relating to `eventId` (optionally of one rel_type), paged like inRoom. */
   relations(eventId: string, relType: string | null, range: EventRange): Promise<EventRow[]>;
   /** Every state event ever sent for (type, state_key) in the room, oldest first. */
   stateHistory(roomId: string, type: string, stateKey: string): Promise<EventRow[]>;

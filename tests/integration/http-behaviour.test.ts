@@ -47,7 +47,13 @@ function rawRequest(
       });
       res.on("error", reject);
     });
-    req.on("error", reject);
+    // A server that refuses an oversized body answers and closes while the client may still
+    // be writing; the write then fails (EPIPE/ECONNRESET) although the answer arrives. Give
+    // the answer a moment before treating such an error as the outcome.
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE" || err.code === "ECONNRESET") setTimeout(() => reject(err), 200);
+      else reject(err);
+    });
     for (const c of opts.chunks ?? []) req.write(c);
     req.end();
   });

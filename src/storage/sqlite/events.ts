@@ -119,8 +119,13 @@ export class SqliteEventStore implements EventStore {
     const { where, params, order } = rangeClause(range);
     const typeClause = relType === null ? "" : "AND e.rel_type = ?";
     const rows = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.relates_to = ? ${typeClause} ${where} ORDER BY e.pos ${order} LIMIT ?`)
-      .all(eventId, ...(relType === null ? [] : [relType]), ...params, range.limit) as EventSqlRow[];
+      // Relations count only within the target's own room (spec: relationships between
+      // events in different rooms are ignored).
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.relates_to = ?
+           AND e.room_id = (SELECT room_id FROM events WHERE event_id = ?) ${typeClause} ${where} ORDER BY e.pos ${order} LIMIT ?`,
+      )
+      .all(eventId, eventId, ...(relType === null ? [] : [relType]), ...params, range.limit) as EventSqlRow[];
     return rows.map(toEventRow);
   }
 

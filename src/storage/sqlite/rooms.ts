@@ -131,7 +131,10 @@ export class SqliteRoomStore implements RoomStore {
     ];
     const params: unknown[] = [];
     if (opts.search) {
-      const like = `%${opts.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // SQLite's LOWER folds ASCII only, so the pattern must too: toLowerCase() would also
+      // fold "É" and then never match the unfolded "É" in the stored name.
+      const ascii = opts.search.replace(/[A-Z]/g, (c) => c.toLowerCase());
+      const like = `%${ascii.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       where.push("(LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.topic) LIKE ? ESCAPE '\\' OR LOWER(s.canonical_alias) LIKE ? ESCAPE '\\')");
       params.push(like, like, like);
     }
