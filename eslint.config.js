@@ -3,7 +3,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const domain = ["events", "rooms", "streams", "notifier", "sync", "storage", "accounts", "filters"];
+const domain = ["events", "rooms", "streams", "notifier", "sync", "storage", "accounts", "filters", "push", "keys", "userdata", "ephemeral"];
 
 /** Forbid a folder from importing the given folders (paths are relative imports). */
 function forbid(folder, banned, message) {

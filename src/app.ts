@@ -26,12 +26,27 @@ import { Filters } from "./filters/filters.js";
 import { loadOrCreateSigningKey, type SigningKey } from "./events/signing.js";
 import { KeyedMutex } from "./util/keyed-mutex.js";
 import { EventWriter } from "./rooms/event-writer.js";
+import { PushRules } from "./push/push-rules.js";
+import { PushRecipients } from "./push/recipients.js";
+import { UnreadCounts } from "./push/unread-counts.js";
+import { Notifications } from "./push/notifications.js";
+import { Pushers } from "./push/pushers.js";
 import { Memberships } from "./rooms/memberships.js";
 import { RoomCreator } from "./rooms/create-room.js";
 import { RoomReads } from "./rooms/room-reads.js";
 import { RoomAliases } from "./rooms/aliases.js";
 import { RoomDirectory } from "./rooms/directory.js";
+import { E2eKeys } from "./keys/e2e-keys.js";
+import { HistoryVisibility } from "./rooms/visibility.js";
+import { AccountData } from "./userdata/account-data.js";
+import { RoomTags } from "./userdata/tags.js";
+import { Receipts } from "./ephemeral/receipts.js";
+import { Typing, TYPING_DEFAULTS } from "./ephemeral/typing.js";
+import { Presence } from "./ephemeral/presence.js";
+import { ToDevice } from "./ephemeral/to-device.js";
 import { RateLimiter } from "./http/rate-limit.js";
+import { SyncV2Engine } from "./sync/v2/sync-v2.js";
+import { RoomEventSerializer } from "./rooms/room-event-serializer.js";
 import { HttpMetrics } from "./http/metrics.js";
 import { buildHttpServer } from "./http/server.js";
 import { registerRoutes } from "./http/routes.js";
@@ -58,11 +73,23 @@ export interface Services {
   filters: Filters;
   signingKey: SigningKey;
   writer: EventWriter;
+  pushRules: PushRules;
+  unreadCounts: UnreadCounts;
+  notifications: Notifications;
+  pushers: Pushers;
   memberships: Memberships;
   roomCreator: RoomCreator;
   roomReads: RoomReads;
+  syncV2: SyncV2Engine;
   aliases: RoomAliases;
   directory: RoomDirectory;
+  e2eKeys: E2eKeys;
+  accountData: AccountData;
+  tags: RoomTags;
+  receipts: Receipts;
+  typing: Typing;
+  presence: Presence;
+  toDevice: ToDevice;
   limits: { loginPerAddress: RateLimiter; loginPerAccount: RateLimiter; registerPerAddress: RateLimiter };
 }
 
@@ -93,8 +120,27 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
     serverName,
     minPasswordLength: config.auth.minPasswordLength,
   });
-  const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock);
+  const pushRules = new PushRules(storage);
+  storage.sequencer.onRetired((change) => pushRules.onChange(change)); // rule caches follow every change
+  const unreadCounts = new UnreadCounts(storage);
+  const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock, new PushRecipients(storage, pushRules, clock));
   const memberships = new Memberships(storage, writer, serverName);
+  const accountData = new AccountData(storage);
+  const typing = new Typing(storage, clock, TYPING_DEFAULTS);
+  const presence = new Presence(storage, clock, { idleAfterMs: config.presence.idleAfterMs });
+  const syncV2 = new SyncV2Engine(
+    { storage, serializer: new RoomEventSerializer(storage), typing, pushRules: { pushRulesContent: (u) => pushRules.all(u) } },
+    storage.sequencer,
+    notifier,
+    clock,
+    { linearMaxDelta: config.sync.linearMaxDelta },
+    {
+      // Polling /sync marks the user active unless the client asked not to (set_presence=offline).
+      syncing: (userId, setPresence) => {
+        if (setPresence !== "offline") void presence.bumpActivity(userId).catch(() => {});
+      },
+    },
+  );
   return {
     config,
     publicBaseUrl: publicBaseUrl(config),
@@ -110,17 +156,40 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
     filters: new Filters(storage),
     signingKey,
     writer,
+    pushRules,
+    unreadCounts,
+    notifications: new Notifications(storage, unreadCounts),
+    pushers: new Pushers(storage),
     memberships,
     roomCreator: new RoomCreator(storage, writer, memberships, serverName),
     roomReads: new RoomReads(storage),
     aliases: new RoomAliases(storage, writer, serverName),
     directory: new RoomDirectory(storage, serverName),
+    e2eKeys: new E2eKeys(storage, serverName),
+    accountData,
+    tags: new RoomTags(storage, accountData),
+    receipts: new Receipts(storage, new HistoryVisibility(storage), accountData, clock),
+    typing,
+    presence,
+    syncV2,
+    toDevice: new ToDevice(storage, serverName),
     limits: {
       loginPerAddress: new RateLimiter(config.rateLimits.loginPerAddress, clock),
       loginPerAccount: new RateLimiter(config.rateLimits.loginPerAccount, clock),
       registerPerAddress: new RateLimiter(config.rateLimits.registerPerAddress, clock),
     },
   };
+}
+
+/** The notifier learns who is in which room once at start-up; membership events keep it current. */
+async function loadRoomMembers(storage: Storage, notifier: Notifier): Promise<void> {
+  const byRoom = new Map<string, string[]>();
+  for (const m of await storage.rooms.activeMemberships()) {
+    const list = byRoom.get(m.roomId) ?? [];
+    list.push(m.userId);
+    byRoom.set(m.roomId, list);
+  }
+  for (const [roomId, users] of byRoom) notifier.setRoomMembers(roomId, users);
 }
 
 export function signingKeyPath(config: Config): string {
@@ -144,10 +213,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const signingKey = await loadOrCreateSigningKey(signingKeyPath(config));
   const metrics = new HttpMetrics();
   const services: Services = { ...buildServices(config, storage, clock, signingKey), metrics };
+  await loadRoomMembers(storage, services.notifier);
   const http = await buildHttpServer({ logger, metrics, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy });
   registerRoutes(http, services);
   const uiaSweep = setInterval(() => void storage.uia.purgeExpired(clock.now()).catch((err) => logger.warn({ err }, "UIA purge failed")), 60_000);
   uiaSweep.unref();
+  services.presence.startIdleSweep(); // idle users become unavailable on their own
 
   let closed: Promise<void> | null = null;
   return {
@@ -165,6 +236,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     close() {
       closed ??= (async () => {
         clearInterval(uiaSweep);
+        services.typing.close();
+        services.presence.close();
         services.notifier.shutdown(); // parked long-polls answer now instead of holding close()
         await http.close();
         await storage.close();

@@ -77,6 +77,19 @@ export const ConfigSchema = Type.Object(
       { enabled: Type.Boolean({ default: true, description: "serve Prometheus metrics at /metrics" }) },
       { additionalProperties: false, default: {} },
     ),
+    presence: Type.Object(
+      {
+        idleAfterMs: Type.Integer({ default: 300_000, minimum: 1000, description: "an online user with no activity for this long becomes unavailable" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    sync: Type.Object(
+      {
+        linearMaxDelta: Type.Integer({ default: 1024, minimum: 0, description: "incremental syncs spanning at most this many positions scan the log (linear); larger gaps use point look-ups (polylog)" }),
+        timeoutMaxMs: Type.Integer({ default: 120_000, minimum: 0, description: "longest long-poll a client may ask for with ?timeout=" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     shutdown: Type.Object(
       { graceMs: Type.Integer({ default: 10_000, minimum: 0, description: "how long SIGTERM waits for requests in flight" }) },
       { additionalProperties: false, default: {} },

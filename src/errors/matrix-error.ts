@@ -181,3 +181,18 @@ export class ConflictError extends MatrixError {
   readonly errcode = "M_UNKNOWN";
   readonly httpStatus = 409;
 }
+
+/**
+ * Data the server controls that clients may not set through this endpoint (account data of
+ * type m.fully_read or m.push_rules): the spec and Synapse answer 405 with M_BAD_JSON.
+ */
+export class ServerControlledError extends MatrixError {
+  readonly errcode = "M_BAD_JSON";
+  readonly httpStatus = 405;
+}
+
+/** A signature the server checks (device keys, signed one-time keys) does not verify. */
+export class InvalidSignatureError extends MatrixError {
+  readonly errcode = "M_INVALID_SIGNATURE";
+  readonly httpStatus = 400;
+}

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../app.js";
 import { ClientRouter } from "./client-router.js";
+import { registerSyncRoutes } from "../api/client/sync.js";
 import { registerServerKeyRoutes } from "../api/federation/keys.js";
 import { registerVersionRoutes } from "../api/client/versions.js";
 import { registerRegisterRoutes } from "../api/client/register.js";
@@ -19,6 +20,13 @@ import { registerMembershipRoutes } from "../api/client/rooms/membership.js";
 import { registerSendRoutes } from "../api/client/rooms/send.js";
 import { registerRoomReadRoutes } from "../api/client/rooms/reads.js";
 import { registerDirectoryRoutes } from "../api/client/rooms/directory.js";
+import { registerPushRoutes } from "../api/client/push.js";
+import { registerKeyRoutes } from "../api/client/keys.js";
+import { registerAccountDataRoutes } from "../api/client/account-data.js";
+import { registerReceiptRoutes } from "../api/client/receipts.js";
+import { registerTypingRoutes } from "../api/client/typing.js";
+import { registerPresenceRoutes } from "../api/client/presence.js";
+import { registerToDeviceRoutes } from "../api/client/to-device.js";
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
   const router = new ClientRouter(app, s.authenticator);
@@ -42,7 +50,15 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   registerSendRoutes(router, { writer: s.writer, memberships: s.memberships });
   registerRoomReadRoutes(router, { roomReads: s.roomReads });
   registerDirectoryRoutes(router, { aliases: s.aliases, directory: s.directory });
+  registerPushRoutes(router, { pushRules: s.pushRules, pushers: s.pushers, notifications: s.notifications });
+  registerKeyRoutes(router, { keys: s.e2eKeys });
+  registerAccountDataRoutes(router, { accountData: s.accountData, tags: s.tags });
+  registerReceiptRoutes(router, { receipts: s.receipts });
+  registerTypingRoutes(router, { typing: s.typing });
+  registerPresenceRoutes(router, { presence: s.presence });
+  registerToDeviceRoutes(router, { toDevice: s.toDevice });
 
+  registerSyncRoutes(router, { engine: s.syncV2, storage: s.storage, timeoutMaxMs: s.config.sync.timeoutMaxMs });
   registerServerKeyRoutes(app, { serverName: s.config.serverName, signingKey: s.signingKey });
 
   if (s.config.metrics.enabled) {

@@ -1,7 +1,11 @@
 /**
- * LocalNotifier: the in-process Notifier. Waiters are kept per user; a change reaches a
- * user when it names the user or a room the user is in (room → users map kept by callers
- * via setRoomMembers). One process only; a Postgres fan-out will wrap this later.
+ * LocalNotifier: the in-process Notifier. Waiters are kept per user. A change reaches:
+ *   - the users it names (`userIds`);
+ *   - every member (join, invite, knock) of the room it names;
+ *   - for device-list and presence changes, every user sharing a room with the named users.
+ * The room → users map is loaded at start-up (setRoomMembers) and kept current from the
+ * `membership` that membership changes carry. One process only; a Postgres fan-out will
+ * wrap this later.
  */
 import type { StreamChange, StreamPos } from "../streams/position.js";
 import type { Interest, Notifier, Waiter, WakeReason } from "./notifier.js";
@@ -12,14 +16,27 @@ interface Parked {
   wake(reason: WakeReason, change?: StreamChange): void;
 }
 
+const ACTIVE = new Set(["join", "invite", "knock"]);
+/** Changes about a user that everyone sharing a room with them may care about. */
+const SHARED_KINDS = new Set(["device_list", "presence"]);
+
 export class LocalNotifier implements Notifier {
   private readonly byUser = new Map<string, Set<Parked>>();
   private readonly roomMembers = new Map<string, Set<string>>();
+  private readonly userRooms = new Map<string, Set<string>>();
   private closed = false;
 
   publish(change: StreamChange): void {
+    if (change.roomId && change.membership !== undefined) {
+      for (const u of change.userIds ?? []) this.setMembership(change.roomId, u, ACTIVE.has(change.membership));
+    }
     const users = new Set<string>(change.userIds ?? []);
     if (change.roomId) for (const u of this.roomMembers.get(change.roomId) ?? []) users.add(u);
+    if (SHARED_KINDS.has(change.kind)) {
+      for (const named of change.userIds ?? []) {
+        for (const room of this.userRooms.get(named) ?? []) for (const u of this.roomMembers.get(room) ?? []) users.add(u);
+      }
+    }
     for (const u of users) {
       for (const p of [...(this.byUser.get(u) ?? [])]) {
         if (change.pos > p.after) p.wake("change", change);
@@ -28,9 +45,27 @@ export class LocalNotifier implements Notifier {
   }
 
   setRoomMembers(roomId: string, userIds: Iterable<string>): void {
-    const set = new Set(userIds);
-    if (set.size === 0) this.roomMembers.delete(roomId);
-    else this.roomMembers.set(roomId, set);
+    for (const u of this.roomMembers.get(roomId) ?? []) this.userRooms.get(u)?.delete(roomId);
+    this.roomMembers.delete(roomId);
+    for (const u of userIds) this.setMembership(roomId, u, true);
+  }
+
+  private setMembership(roomId: string, userId: string, active: boolean): void {
+    if (active) {
+      let members = this.roomMembers.get(roomId);
+      if (!members) this.roomMembers.set(roomId, (members = new Set()));
+      members.add(userId);
+      let rooms = this.userRooms.get(userId);
+      if (!rooms) this.userRooms.set(userId, (rooms = new Set()));
+      rooms.add(roomId);
+      return;
+    }
+    const members = this.roomMembers.get(roomId);
+    members?.delete(userId);
+    if (members?.size === 0) this.roomMembers.delete(roomId);
+    const rooms = this.userRooms.get(userId);
+    rooms?.delete(roomId);
+    if (rooms?.size === 0) this.userRooms.delete(userId);
   }
 
   waitForChange(interest: Interest, after: StreamPos, opts: { timeoutMs: number; signal?: AbortSignal }): Waiter {

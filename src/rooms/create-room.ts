@@ -45,9 +45,15 @@ export class RoomCreator {
     const version = roomVersion(req.room_version ?? DEFAULT_ROOM_VERSION);
     if (!version) throw new UnsupportedRoomVersionError(`Room version ${req.room_version} is not supported`);
     const invitees = (req.invite ?? []).map((u) => parseUserId(u));
+    for (const invitee of invitees) await this.memberships.requireLocalUser(invitee);
     const alias = req.room_alias_name !== undefined ? this.aliasFor(req.room_alias_name) : null;
     if (alias && (await this.storage.aliases.get(alias))) throw new RoomInUseError("Room alias already taken");
     const preset = PRESETS[req.preset ?? (req.visibility === "public" ? "public_chat" : "private_chat")];
+    // Checked before anything is written, so a refused request leaves no half-made room.
+    const initial = new Map((req.initial_state ?? []).map((e) => [`${e.type}\u0000${e.state_key ?? ""}`, e]));
+    for (const e of initial.values()) {
+      if (e.type === "m.room.create" || e.type === "m.room.member") throw new BadJsonError(`initial_state may not contain ${e.type}`);
+    }
 
     const roomId = newRoomId(this.serverName);
     const createContent: Record<string, unknown> = { ...req.creation_content, room_version: version.id };
@@ -83,22 +89,22 @@ export class RoomCreator {
     const state = (type: string, content: Record<string, unknown>, stateKey = "") =>
       this.writer.send({ roomId, sender: creator, type, stateKey, content });
 
-    await state("m.room.power_levels", powerLevels);
-    if (alias) {
-      if (!(await this.storage.aliases.create({ alias, roomId, creator }))) throw new RoomInUseError("Room alias already taken");
-      await state("m.room.canonical_alias", { alias });
-    }
-    const initial = new Map((req.initial_state ?? []).map((e) => [`${e.type}\u0000${e.state_key ?? ""}`, e]));
+    // Like Synapse, power levels given in initial_state replace the generated ones outright
+    // and are sent in their place; any other preset event named there is not sent at all.
+    const initialPowerLevels = initial.get("m.room.power_levels\u0000");
+    initial.delete("m.room.power_levels\u0000");
+    await state("m.room.power_levels", initialPowerLevels?.content ?? powerLevels);
     const unlessInitial = async (type: string, content: Record<string, unknown>) => {
       if (!initial.has(`${type}\u0000`)) await state(type, content);
     };
+    if (alias) {
+      if (!(await this.storage.aliases.create({ alias, roomId, creator }))) throw new RoomInUseError("Room alias already taken");
+      await unlessInitial("m.room.canonical_alias", { alias });
+    }
     await unlessInitial("m.room.join_rules", { join_rule: preset.joinRule });
     await unlessInitial("m.room.history_visibility", { history_visibility: preset.historyVisibility });
     if (preset.guestAccess) await unlessInitial("m.room.guest_access", { guest_access: preset.guestAccess });
-    for (const e of initial.values()) {
-      if (e.type === "m.room.create" || e.type === "m.room.member") throw new BadJsonError(`initial_state may not contain ${e.type}`);
-      await state(e.type, e.content, e.state_key ?? "");
-    }
+    for (const e of initial.values()) await state(e.type, e.content, e.state_key ?? "");
     if (req.name !== undefined) await state("m.room.name", { name: req.name });
     if (req.topic !== undefined) await state("m.room.topic", { topic: req.topic });
     for (const invitee of invitees) await this.memberships.invite(creator, roomId, invitee, { isDirect: req.is_direct === true });

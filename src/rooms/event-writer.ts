@@ -22,6 +22,7 @@ import type { KeyedMutex } from "../util/keyed-mutex.js";
 import { authEventsNeeded, checkAuth } from "./auth-rules.js";
 import { namedLevel, powerLevelOf } from "./auth/power-levels.js";
 import { bumpsRoom, summaryPatchFor } from "./summary.js";
+import type { PushHook } from "./push-hook.js";
 
 export interface EventDraft {
   roomId: string;
@@ -41,7 +42,7 @@ export interface TxnKey {
 
 export interface Written {
   eventId: string;
-  /** Null when the txn id had been seen before and the earlier event id is returned. */
+  /** Null when nothing was written and an earlier event id is returned (a repeated txn id or membership). */
   pos: StreamPos | null;
 }
 
@@ -56,6 +57,8 @@ export class EventWriter {
     private readonly locks: KeyedMutex,
     private readonly signer: Signer,
     private readonly clock: Clock,
+    /** Write-time push rule evaluation (push/recipients.ts); null evaluates nothing. */
+    private readonly push: PushHook | null = null,
   ) {}
 
   /** Creates a room: writes its m.room.create event (the room row comes with it). */
@@ -101,6 +104,7 @@ export class EventWriter {
 
       const summary: RoomSummaryPatch = { ...summaryPatchFor(stored.pdu) };
       const redaction = draft.type === "m.room.redaction" ? await this.redactionFor(draft, version, summary) : null;
+      const pushActions = this.push ? await this.push.actionsFor(stored, draft.roomId) : [];
       const pos = await this.storage.events.persist(
         {
           eventId: stored.eventId,
@@ -112,9 +116,11 @@ export class EventWriter {
           relation: relationOf(stored.pdu),
           summary,
           bumps: bumpsRoom(stored.pdu),
+          pushActions,
         },
         this.clock.now(),
       );
+      this.push?.committed(stored, draft.roomId);
       return { eventId: stored.eventId, pos };
     });
   }

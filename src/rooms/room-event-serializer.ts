@@ -13,10 +13,17 @@ import type { Storage } from "../storage/storage.js";
 import type { EventRow } from "../storage/rows.js";
 import { asStreamPos } from "../streams/position.js";
 
+export interface SerializeOptions {
+  format?: "client" | "federation";
+  omitRoomId?: boolean;
+  eventFields?: readonly string[];
+}
+
 export class RoomEventSerializer {
   constructor(private readonly storage: Storage) {}
 
-  async serialize(rows: readonly EventRow[]): Promise<ClientEvent[]> {
+  /** `opts` is how /sync asks for its shape: no room_id, the filter's event_fields and event_format. */
+  async serialize(rows: readonly EventRow[], opts: SerializeOptions = {}): Promise<ClientEvent[]> {
     const redactions = new Map<string, EventRow | null>();
     const out: ClientEvent[] = [];
     for (const row of rows) {
@@ -35,7 +42,15 @@ export class RoomEventSerializer {
         if (!redactions.has(row.redactedBy)) redactions.set(row.redactedBy, await this.storage.events.get(row.redactedBy));
         redactedBecause = redactions.get(row.redactedBy) ?? null;
       }
-      out.push(toClientEvent(row, { format: "client", unsigned, ...(redactedBecause ? { redactedBecause } : {}) }));
+      out.push(
+        toClientEvent(row, {
+          format: opts.format ?? "client",
+          unsigned,
+          ...(redactedBecause ? { redactedBecause } : {}),
+          ...(opts.omitRoomId ? { omitRoomId: true } : {}),
+          ...(opts.eventFields ? { eventFields: opts.eventFields } : {}),
+        }),
+      );
     }
     return out;
   }

@@ -184,16 +184,22 @@ export interface PresenceRow {
   pos: StreamPos;
 }
 
+/** One message of a send-to-device request; `"*"` means every current device of the user. */
 export interface ToDeviceMessage {
   userId: UserId;
-  deviceId: DeviceId;
+  deviceId: DeviceId | "*";
   type: string;
   content: Record<string, unknown>;
 }
 
-export interface ToDeviceRow extends ToDeviceMessage {
-  sender: UserId;
+/** A queued message for one device, waiting for the device to acknowledge it. */
+export interface ToDeviceRow {
   pos: StreamPos;
+  userId: UserId;
+  deviceId: DeviceId;
+  sender: UserId;
+  type: string;
+  content: Record<string, unknown>;
 }
 
 /** What the push rules decided about one event for one recipient. */

@@ -98,7 +98,7 @@ export interface DeviceStore {
   get(userId: UserId, deviceId: DeviceId): Promise<DeviceRow | null>;
   /** False if the device does not exist. */
   setDisplayName(userId: UserId, deviceId: DeviceId, displayName: string | null): Promise<boolean>;
-  /** Deletes the devices and their tokens; records one device-list change if any existed. Returns how many. */
+  /** Deletes the devices, their tokens and queued to-device messages; records one device-list change if any existed. Returns how many. */
   delete(userId: UserId, deviceIds: readonly DeviceId[], nowTs: number): Promise<number>;
   /** Records last-seen time and address; cheap, may be called often. */
   touch(userId: UserId, deviceId: DeviceId, ts: number, ip: string | null): Promise<void>;
@@ -184,6 +184,8 @@ export interface RoomStore {
   membership(roomId: string, userId: UserId): Promise<MembershipRow | null>;
   /** The user's current membership in every room they have one in, optionally only some kinds. */
   roomsOfUser(userId: UserId, memberships?: readonly string[]): Promise<MembershipRow[]>;
+  /** Every current join, invite and knock on the server (the notifier loads these at start-up). */
+  activeMemberships(): Promise<MembershipRow[]>;
   /** Current members of a room, optionally only some memberships. */
   members(roomId: string, memberships?: readonly string[]): Promise<MembershipRow[]>;
   summary(roomId: string): Promise<RoomSummaryRow | null>;
@@ -211,17 +213,27 @@ export interface AliasStore {
 }
 
 export interface AccountDataStore {
-  /** Sets one entry (roomId null = global) and records an "account_data" change for the user. */
+  /**
+   * Sets one entry (roomId null = global) and records an "account_data" change for the user
+   * (a room entry names the room in the log but wakes only the user). Setting the global
+   * `m.direct` also replaces the user's set of DM rooms (every room id listed in it) in the
+   * same transaction, so `isDm`/`dmRooms` always agree with the stored m.direct.
+   */
   put(userId: UserId, roomId: string | null, type: string, content: Record<string, unknown>): Promise<StreamPos>;
   get(userId: UserId, roomId: string | null, type: string): Promise<AccountDataRow | null>;
   /** Entries (global and per room) whose last change is in (after, upto]; all of them when after is null. */
   changed(userId: UserId, after: StreamPos | null, upto: StreamPos): Promise<AccountDataRow[]>;
+  /** Whether the room is listed in the user's m.direct (the DM flag sliding sync filters on). */
+  isDm(userId: UserId, roomId: string): Promise<boolean>;
+  /** Every room the user's m.direct lists, sorted. */
+  dmRooms(userId: UserId): Promise<string[]>;
 }
 
 export interface ReceiptStore {
   /**
-   * Stores a receipt unless the user already has one of that kind (and thread) for a later
-   * event; records a "receipt" change for the room. Null when it was not newer.
+   * Stores a receipt unless the user already has one of that kind (and thread) for the same
+   * or a later event; records a "receipt" change for the room (an m.read.private one wakes
+   * only its owner). Null when it was not newer.
    */
   put(receipt: Omit<ReceiptRow, "pos">): Promise<StreamPos | null>;
   /** The room's receipts changed in (after, upto] (all current ones when after is null). */
@@ -236,18 +248,32 @@ export interface PresenceStore {
   get(userId: UserId): Promise<PresenceRow | null>;
   /** Presence rows changed in (after, upto] for these users. */
   changed(userIds: readonly UserId[], after: StreamPos | null, upto: StreamPos): Promise<PresenceRow[]>;
+  /** Users still "online" whose last activity is before `lastActiveBefore` (idle candidates), oldest first. */
+  onlineInactiveSince(lastActiveBefore: number, limit: number): Promise<PresenceRow[]>;
 }
 
 export interface ToDeviceStore {
   /**
-   * Queues messages (one position for the whole request, one "to_device" change naming the
-   * recipients). Idempotent per (sender, sender device, txnId): null when seen before.
+   * Queues messages, in one transaction: `"*"` expands to every current device of the user,
+   * a message for a device that does not exist is dropped, and an explicit device id wins
+   * over `"*"` for that device. One position for the whole request and one "to_device"
+   * change naming the recipients, taken only when something was queued. Idempotent per
+   * (sender, sender device, txnId): a repeat queues nothing and answers `duplicate`.
    */
-  send(sender: { userId: UserId; deviceId: DeviceId }, txnId: string, messages: readonly ToDeviceMessage[]): Promise<StreamPos | null>;
+  send(sender: { userId: UserId; deviceId: DeviceId }, txnId: string, messages: readonly ToDeviceMessage[]): Promise<ToDeviceSendResult>;
   /** Messages for a device with pos <= upto, oldest first, at most `limit`. */
   pending(userId: UserId, deviceId: DeviceId, upto: StreamPos, limit: number): Promise<ToDeviceRow[]>;
   /** Deletes the device's messages with pos <= upto (the client confirmed them). Returns how many. */
   acknowledge(userId: UserId, deviceId: DeviceId, upto: StreamPos): Promise<number>;
+}
+
+export interface ToDeviceSendResult {
+  /** The request was seen before (same sender device and txn id): nothing was queued. */
+  duplicate: boolean;
+  /** Position of the queued messages; null when nothing was queued. */
+  pos: StreamPos | null;
+  /** Number of (user, device) messages queued. */
+  delivered: number;
 }
 
 export interface PushStore {
@@ -269,15 +295,32 @@ export interface PushStore {
 }
 
 export interface KeyStore {
-  /** Stores a device's signed keys; records a "device_list" change when they changed. */
-  putDeviceKeys(userId: UserId, deviceId: DeviceId, keys: Record<string, unknown>): Promise<void>;
+  /**
+   * Stores a device's signed keys, replacing earlier ones. Only when they differ from what
+   * was stored (as canonical JSON) is a "device_list" change recorded and true returned.
+   */
+  putDeviceKeys(userId: UserId, deviceId: DeviceId, keys: Record<string, unknown>): Promise<boolean>;
+  /** Keys of the user's devices that still exist (only `deviceIds`, when given and non-empty), by device id. */
   deviceKeys(userId: UserId, deviceIds?: readonly DeviceId[]): Promise<{ deviceId: DeviceId; keys: Record<string, unknown> }[]>;
-  /** Adds one-time keys (existing ids are left alone). */
-  addOneTimeKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<void>;
-  /** Replaces the fallback key of each algorithm given (marking it unused). */
+  /**
+   * Adds one-time keys in one transaction. A key already stored under its (algorithm, key id)
+   * with the same content is skipped; one stored with different content is a conflict, and
+   * then nothing is written. Returns the conflicting `algorithm:keyId`s (empty = all added).
+   */
+  addOneTimeKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<string[]>;
+  /**
+   * Replaces the fallback key of each algorithm given and marks it unused; the key already
+   * stored (same id and content) uploaded again keeps its used flag.
+   */
   setFallbackKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<void>;
+  /** Unclaimed one-time keys per algorithm; algorithms without keys are absent. */
   oneTimeKeyCounts(userId: UserId, deviceId: DeviceId): Promise<Record<string, number>>;
+  /** Algorithms whose fallback key has not been claimed since it was uploaded, sorted. */
   unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]>;
-  /** Takes one one-time key of the algorithm, else the fallback key (marked used). Null if neither. */
+  /**
+   * Takes the oldest-uploaded one-time key of the algorithm (it is deleted: never handed out
+   * twice), else the fallback key (kept, marked used). Null if neither exists.
+   * Deleting a device deletes its keys of every kind.
+   */
   claim(userId: UserId, deviceId: DeviceId, algorithm: string): Promise<{ keyId: string; key: unknown } | null>;
 }

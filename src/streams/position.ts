@@ -20,4 +20,6 @@ export interface StreamChange {
   readonly roomId?: string;
   /** Users whose sync may care, when known without a room (e.g. a device-list change). */
   readonly userIds?: readonly string[];
+  /** For membership events: the target's new membership (keeps the notifier's room map current). */
+  readonly membership?: string;
 }

@@ -617,6 +617,16 @@ export function runRoomsContract(test: ContractTest, o: StorageOpener): void {
       const log = await wholeLog(s);
       assert.deepEqual(log.filter((r) => r.pos > beforeRedactions).map((r) => r.pos), [red.pos, red2.pos], "one position per redaction event, none for the target");
     });
+
+    test("a redacted event drops out of the relations index", async (s) => {
+      const w = await roomWith(s, "!rr:test", "rr", alice);
+      const target = await w.msg(alice, "target");
+      const reaction = await w.put(alice, "m.reaction", {}, { relation: { relType: "m.annotation", relatesTo: target.id } });
+      assert.deepEqual(ids(await s.events.relations(target.id, null, range("b", null, null))), [reaction.id]);
+      const row = await s.events.get(reaction.id);
+      await w.put(alice, "m.room.redaction", {}, { redacts: reaction.id, redaction: { targetEventId: reaction.id, prunedPdu: { ...row!.pdu, content: {} } } });
+      assert.deepEqual(await s.events.relations(target.id, null, range("b", null, null)), []);
+    });
   });
 
   describe("events: relations", () => {

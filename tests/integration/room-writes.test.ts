@@ -119,6 +119,21 @@ describe("room writes", () => {
       assert.deepEqual((await stateContent(server, roomId, "m.room.power_levels"))?.users, { [alice.userId]: 100 });
     });
 
+    it("invite of an unknown or remote user → 404 / 403 before any room is made", async () => {
+      const fay = await registerUser(base, "fay-invites");
+      const gus = await registerUser(base, "gus-invitee");
+      const unknown = await api(base, "POST", `${V3}/createRoom`, { token: fay.accessToken, body: { invite: [gus.userId, "@nobody:test.local"] } });
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.errcode, "M_NOT_FOUND");
+      const remote = await api(base, "POST", `${V3}/createRoom`, { token: fay.accessToken, body: { invite: ["@someone:elsewhere.example"] } });
+      assert.equal(remote.status, 403);
+      assert.equal(remote.body.errcode, "M_FORBIDDEN");
+      const malformed = await api(base, "POST", `${V3}/createRoom`, { token: fay.accessToken, body: { invite: ["not-a-user-id"] } });
+      assert.equal(malformed.status, 400);
+      assert.deepEqual(await storageOf(server).rooms.roomsOfUser(fay.userId as never), [], "no half-made room is left behind");
+      assert.deepEqual(await storageOf(server).rooms.roomsOfUser(gus.userId as never), [], "and nobody was invited");
+    });
+
     it("name and topic become m.room.name and m.room.topic", async () => {
       const roomId = await createRoom(base, alice, { name: "The Room", topic: "What we talk about" });
       assert.deepEqual(await stateContent(server, roomId, "m.room.name"), { name: "The Room" });
@@ -142,6 +157,29 @@ describe("room writes", () => {
       assert.equal((await storage.events.stateHistory(roomId, "m.room.history_visibility", "")).length, 1);
     });
 
+    it("initial_state power levels replace the generated ones: sent once, in their place (Synapse)", async () => {
+      const content = { users: { [alice.userId]: 100, [bob.userId]: 50 }, state_default: 40, events_default: 0, invite: 0 };
+      const roomId = await createRoom(base, alice, { preset: "private_chat", initial_state: [{ type: "m.room.power_levels", content }] });
+      assert.deepEqual(await stateContent(server, roomId, "m.room.power_levels"), content);
+      const history = await storageOf(server).events.stateHistory(roomId, "m.room.power_levels", "");
+      assert.equal(history.length, 1, "no generated power levels before them");
+      const types = (await roomEvents(server, roomId)).map((e) => e.pdu.type);
+      assert.deepEqual(types.slice(0, 3), ["m.room.create", "m.room.member", "m.room.power_levels"]);
+    });
+
+    it("initial_state with m.room.create or m.room.member → 400 M_BAD_JSON before any room is made", async () => {
+      const erin = await registerUser(base, "erin-initial");
+      for (const type of ["m.room.member", "m.room.create"]) {
+        const res = await api(base, "POST", `${V3}/createRoom`, {
+          token: erin.accessToken,
+          body: { initial_state: [{ type, state_key: type === "m.room.member" ? erin.userId : "", content: { membership: "join" } }] },
+        });
+        assert.equal(res.status, 400, type);
+        assert.equal(res.body.errcode, "M_BAD_JSON", type);
+      }
+      assert.deepEqual(await storageOf(server).rooms.roomsOfUser(erin.userId as never), [], "no half-made room is left behind");
+    });
+
     it("room_alias_name: the alias resolves, m.room.canonical_alias names it; taken → 400 M_ROOM_IN_USE", async () => {
       const roomId = await createRoom(base, alice, { room_alias_name: "writes-alias" });
       const alias = "#writes-alias:test.local";
@@ -151,6 +189,16 @@ describe("room writes", () => {
       assert.equal(again.status, 400);
       assert.equal(again.body.errcode, "M_ROOM_IN_USE");
       assert.equal((await storageOf(server).aliases.get(alias))?.roomId, roomId, "the alias still points at the first room");
+    });
+
+    it("room_alias_name with an m.room.canonical_alias in initial_state: the given event wins and is the only one", async () => {
+      const roomId = await createRoom(base, alice, {
+        room_alias_name: "writes-alias-2",
+        initial_state: [{ type: "m.room.canonical_alias", content: { alt_aliases: ["#writes-alias-2:test.local"] } }],
+      });
+      assert.equal((await storageOf(server).aliases.get("#writes-alias-2:test.local"))?.roomId, roomId);
+      assert.deepEqual(await stateContent(server, roomId, "m.room.canonical_alias"), { alt_aliases: ["#writes-alias-2:test.local"] });
+      assert.equal((await storageOf(server).events.stateHistory(roomId, "m.room.canonical_alias", "")).length, 1);
     });
 
     it("room_alias_name with a colon or whitespace → 400 M_INVALID_PARAM", async () => {
@@ -208,6 +256,37 @@ describe("room writes", () => {
       assert.equal((await storageOf(server).rooms.get(pub))?.visibility, "public");
     });
 
+    it("read back over HTTP: GET /rooms/{roomId}/state/{eventType}/{stateKey} answers what storage holds", async () => {
+      const roomId = await createRoom(base, alice, {
+        preset: "trusted_private_chat",
+        name: "Read back",
+        topic: "over HTTP",
+        invite: [carol.userId],
+        is_direct: true,
+        initial_state: [{ type: "org.example.custom", state_key: "k", content: { v: 2 } }],
+      });
+      const entries: [string, string][] = [
+        ["m.room.create", ""],
+        ["m.room.power_levels", ""],
+        ["m.room.join_rules", ""],
+        ["m.room.history_visibility", ""],
+        ["m.room.guest_access", ""],
+        ["m.room.name", ""],
+        ["m.room.topic", ""],
+        ["m.room.member", alice.userId],
+        ["m.room.member", carol.userId],
+        ["org.example.custom", "k"],
+      ];
+      for (const [type, stateKey] of entries) {
+        const res = await api(base, "GET", `${V3}/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, { token: alice.accessToken });
+        assert.equal(res.status, 200, `${type}/${stateKey}: ${JSON.stringify(res.body)}`);
+        await assertMatchesSpec("rooms.yaml", "/rooms/{roomId}/state/{eventType}/{stateKey}", "get", 200, res.body);
+        assert.deepEqual(res.body, await stateContent(server, roomId, type, stateKey), `${type}/${stateKey}`);
+      }
+      const member = await api(base, "GET", `${V3}/rooms/${enc(roomId)}/state/m.room.member/${enc(carol.userId)}`, { token: alice.accessToken });
+      assert.deepEqual(member.body, { membership: "invite", displayname: "carol", is_direct: true });
+    });
+
     it("without a token → 401 M_MISSING_TOKEN", async () => {
       const res = await api(base, "POST", `${V3}/createRoom`, { body: {} });
       assert.equal(res.status, 401);
@@ -223,6 +302,8 @@ describe("room writes", () => {
       await assertMatchesSpec("joining.yaml", "/rooms/{roomId}/join", "post", 200, res.body);
       assert.deepEqual(res.body, { room_id: roomId });
       assert.equal(await membershipOf(server, roomId, bob.userId), "join");
+      const joinEvent = await storageOf(server).rooms.currentStateEvent(roomId, "m.room.member", bob.userId);
+      assert.deepEqual(joinEvent?.pdu.content, { membership: "join", displayname: "bob" }, "the profile is copied into the member event");
       const res2 = await api(base, "POST", `${V3}/join/${enc(roomId)}`, { token: carol.accessToken, body: {} });
       assert.equal(res2.status, 200, JSON.stringify(res2.body));
       await assertMatchesSpec("joining.yaml", "/join/{roomIdOrAlias}", "post", 200, res2.body);
@@ -360,6 +441,41 @@ describe("room writes", () => {
       assert.equal(await membershipOf(server, roomId, "@someone:elsewhere.example"), null);
     });
 
+    it("joining a room one is already in answers the same room and writes no duplicate event (Synapse)", async () => {
+      const roomId = await createRoom(base, alice, { preset: "public_chat" });
+      await joinRoom(base, bob, roomId);
+      const first = await storageOf(server).rooms.currentStateEvent(roomId, "m.room.member", bob.userId);
+      const count = (await roomEvents(server, roomId)).length;
+      const again = await roomAction(base, bob, roomId, "join");
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(again.body, { room_id: roomId });
+      assert.equal((await roomEvents(server, roomId)).length, count, "no second join event");
+      assert.equal((await storageOf(server).rooms.currentStateEvent(roomId, "m.room.member", bob.userId))?.eventId, first?.eventId);
+      const withReason = await roomAction(base, bob, roomId, "join", { reason: "changed content" });
+      assert.equal(withReason.status, 200);
+      assert.equal((await roomEvents(server, roomId)).length, count + 1, "a join with different content is a new event");
+    });
+
+    it("a non-member may not invite → 403; leaving a room one is not in → 403", async () => {
+      const roomId = await createRoom(base, alice, { preset: "public_chat" });
+      const invite = await roomAction(base, bob, roomId, "invite", { user_id: carol.userId });
+      assert.equal(invite.status, 403);
+      assert.equal(invite.body.errcode, "M_FORBIDDEN");
+      assert.equal(await membershipOf(server, roomId, carol.userId), null);
+      const leave = await roomAction(base, bob, roomId, "leave");
+      assert.equal(leave.status, 403);
+      assert.equal(await membershipOf(server, roomId, bob.userId), null);
+    });
+
+    it("after leaving, sending is refused → 403", async () => {
+      const roomId = await createRoom(base, alice, { preset: "public_chat" });
+      await joinRoom(base, bob, roomId);
+      assert.equal((await roomAction(base, bob, roomId, "leave")).status, 200);
+      const res = await sendMessage(base, bob, roomId, { msgtype: "m.text", body: "still here?" });
+      assert.equal(res.status, 403);
+      assert.equal(res.body.errcode, "M_FORBIDDEN");
+    });
+
     it("GET /joined_rooms lists the rooms the user is joined to, not those left", async () => {
       const dave = await registerUser(base, "dave-joined");
       const a = await createRoom(base, dave, {});
@@ -475,6 +591,15 @@ describe("room writes", () => {
       assert.equal((await storageOf(server).events.get(target.body.event_id))?.redactedBy, null);
     });
 
+    it("content that is not a JSON object → 400 M_BAD_JSON; a body that is not JSON → 400 M_NOT_JSON", async () => {
+      const array = await sendMessage(base, alice, roomId, [1, 2]);
+      assert.equal(array.status, 400);
+      assert.equal(array.body.errcode, "M_BAD_JSON");
+      const notJson = await sendMessage(base, alice, roomId, "{not json");
+      assert.equal(notJson.status, 400);
+      assert.equal(notJson.body.errcode, "M_NOT_JSON");
+    });
+
     it("send into an unknown room → 404 M_NOT_FOUND", async () => {
       const res = await sendMessage(base, alice, "!nowhere:test.local", { msgtype: "m.text", body: "?" });
       assert.equal(res.status, 404);
@@ -506,6 +631,19 @@ describe("room writes", () => {
       assert.equal(redaction?.pdu.content.reason, "typo");
     });
 
+    it("is idempotent per txn id: the same redaction request twice gives one redaction event", async () => {
+      const target = await sendMessage(base, bob, roomId, { msgtype: "m.text", body: "twice" });
+      const txnId = nextTxnId();
+      const path = `${V3}/rooms/${enc(roomId)}/redact/${enc(target.body.event_id)}/${txnId}`;
+      const first = await api<{ event_id: string }>(base, "PUT", path, { token: bob.accessToken, body: {} });
+      const second = await api<{ event_id: string }>(base, "PUT", path, { token: bob.accessToken, body: {} });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.equal(second.body.event_id, first.body.event_id);
+      const redactions = (await roomEvents(server, roomId)).filter((e) => e.pdu.type === "m.room.redaction" && e.pdu.redacts === target.body.event_id);
+      assert.equal(redactions.length, 1);
+    });
+
     it("of another's event without the redact level → 403, and nothing is pruned", async () => {
       const target = await sendMessage(base, carol, roomId, { msgtype: "m.text", body: "carol's" });
       const res = await redact(bob, target.body.event_id);
@@ -529,6 +667,30 @@ describe("room writes", () => {
       const res = await redact(alice, "$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
       assert.equal(res.status, 404);
       assert.equal(res.body.errcode, "M_NOT_FOUND");
+    });
+
+    it("an event id from another room → 404 M_NOT_FOUND, and the event is untouched", async () => {
+      const elsewhere = await createRoom(base, alice, {});
+      const target = await sendMessage(base, alice, elsewhere, { msgtype: "m.text", body: "other room" });
+      const res = await redact(alice, target.body.event_id);
+      assert.equal(res.status, 404);
+      assert.equal(res.body.errcode, "M_NOT_FOUND");
+      assert.equal((await storageOf(server).events.get(target.body.event_id))?.redactedBy, null);
+    });
+
+    it("in a room version 11 room: `redacts` is in the content; own and moderator redactions apply", async () => {
+      const v11 = await createRoom(base, alice, { room_version: "11", preset: "public_chat" });
+      await joinRoom(base, bob, v11);
+      const own = await sendMessage(base, bob, v11, { msgtype: "m.text", body: "mine" });
+      const theirs = await sendMessage(base, bob, v11, { msgtype: "m.text", body: "moderated" });
+      const byBob = await api<{ event_id: string }>(base, "PUT", `${V3}/rooms/${enc(v11)}/redact/${enc(own.body.event_id)}/${nextTxnId()}`, { token: bob.accessToken, body: {} });
+      assert.equal(byBob.status, 200, JSON.stringify(byBob.body));
+      const redaction = await storageOf(server).events.get(byBob.body.event_id);
+      assert.equal(redaction?.pdu.content.redacts, own.body.event_id);
+      assert.equal((await storageOf(server).events.get(own.body.event_id))?.redactedBy, byBob.body.event_id);
+      const byAlice = await api<{ event_id: string }>(base, "PUT", `${V3}/rooms/${enc(v11)}/redact/${enc(theirs.body.event_id)}/${nextTxnId()}`, { token: alice.accessToken, body: {} });
+      assert.equal(byAlice.status, 200, JSON.stringify(byAlice.body));
+      assert.equal((await storageOf(server).events.get(theirs.body.event_id))?.redactedBy, byAlice.body.event_id);
     });
 
     it("redacting the room name clears it from the summary", async () => {

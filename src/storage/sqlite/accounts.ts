@@ -5,6 +5,7 @@ import type { AccountStore } from "../storage.js";
 import type { NewSession, NewUser, UserRow } from "../rows.js";
 import type { ChangeLog } from "./change-log.js";
 import { insertSession } from "./tokens.js";
+import { deleteKeysOfRemovedDevices } from "./keys.js";
 
 interface UserSqlRow {
   user_id: string;
@@ -56,6 +57,8 @@ export class SqliteAccountStore implements AccountStore {
       const gone = this.db.prepare("DELETE FROM devices WHERE user_id = ? AND device_id != ?").run(userId, keep).changes;
       this.db.prepare("DELETE FROM access_tokens WHERE user_id = ? AND device_id != ?").run(userId, keep);
       this.db.prepare("DELETE FROM refresh_tokens WHERE user_id = ? AND device_id != ?").run(userId, keep);
+      this.db.prepare("DELETE FROM device_inbox WHERE user_id = ? AND device_id != ?").run(userId, keep);
+      deleteKeysOfRemovedDevices(this.db, userId);
       if (gone > 0) record({ kind: "device_list", userId });
     });
   }
@@ -70,6 +73,8 @@ export class SqliteAccountStore implements AccountStore {
       const gone = this.db.prepare("DELETE FROM devices WHERE user_id = ?").run(userId).changes;
       this.db.prepare("DELETE FROM access_tokens WHERE user_id = ?").run(userId);
       this.db.prepare("DELETE FROM refresh_tokens WHERE user_id = ?").run(userId);
+      this.db.prepare("DELETE FROM device_inbox WHERE user_id = ?").run(userId);
+      deleteKeysOfRemovedDevices(this.db, userId);
       if (gone > 0) record({ kind: "device_list", userId });
     });
   }

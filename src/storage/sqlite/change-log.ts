@@ -15,6 +15,13 @@ export interface ChangeSpec {
   roomId?: string;
   /** Users to wake besides room members (defaults to [userId] when userId is set). */
   userIds?: readonly string[];
+  /**
+   * False for a private change in a room (room account data, m.read.private): the log row
+   * names the room, but only `userIds` are woken, not every member. Default true.
+   */
+  wakeRoom?: boolean;
+  /** For membership events: the target's new membership (keeps the notifier's room map current). */
+  membership?: string;
 }
 
 export type Record = (change: ChangeSpec) => StreamPos;
@@ -45,8 +52,9 @@ export class ChangeLog {
       const userIds = change.userIds ?? (change.userId ? [change.userId] : undefined);
       permit.retire({
         kind: change.kind,
-        ...(change.roomId ? { roomId: change.roomId } : {}),
+        ...(change.roomId && change.wakeRoom !== false ? { roomId: change.roomId } : {}),
         ...(userIds ? { userIds } : {}),
+        ...(change.membership !== undefined ? { membership: change.membership } : {}),
       });
     }
     return result;

@@ -4,6 +4,7 @@ import type { DeviceId, UserId } from "../../events/ids.js";
 import type { DeviceStore } from "../storage.js";
 import type { DeviceRow } from "../rows.js";
 import type { ChangeLog } from "./change-log.js";
+import { deleteKeysOfRemovedDevices } from "./keys.js";
 
 interface DeviceSqlRow {
   user_id: string;
@@ -47,7 +48,9 @@ export class SqliteDeviceStore implements DeviceStore {
         gone += this.db.prepare("DELETE FROM devices WHERE user_id = ? AND device_id = ?").run(userId, d).changes;
         this.db.prepare("DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?").run(userId, d);
         this.db.prepare("DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?").run(userId, d);
+        this.db.prepare("DELETE FROM device_inbox WHERE user_id = ? AND device_id = ?").run(userId, d);
       }
+      deleteKeysOfRemovedDevices(this.db, userId);
       if (gone > 0) record({ kind: "device_list", userId });
       return gone;
     });

@@ -19,7 +19,11 @@ export class SqliteEventStore implements EventStore {
     const isState = typeof pdu.state_key === "string";
     const isMember = pdu.type === "m.room.member" && isState;
     return this.log.transaction((record) => {
-      const pos = record({ kind: "event", roomId: ev.roomId, ...(isMember ? { userIds: [pdu.state_key!] } : { userIds: [] }) });
+      const pos = record({
+        kind: "event",
+        roomId: ev.roomId,
+        ...(isMember ? { userIds: [pdu.state_key!], membership: String(pdu.content.membership) } : { userIds: [] }),
+      });
       if (ev.newRoom) {
         this.db.prepare("INSERT INTO rooms (room_id, room_version, creator, created_ts) VALUES (?, ?, ?, ?)")
           .run(ev.roomId, ev.newRoom.roomVersion, ev.newRoom.creator, nowTs);
@@ -48,7 +52,8 @@ export class SqliteEventStore implements EventStore {
         }
       }
       if (ev.redaction) {
-        this.db.prepare("UPDATE events SET json = ?, redacted_by = ? WHERE event_id = ?")
+        // A redacted event no longer relates to anything (its m.relates_to is gone), as in Synapse.
+        this.db.prepare("UPDATE events SET json = ?, redacted_by = ?, rel_type = NULL, relates_to = NULL WHERE event_id = ?")
           .run(JSON.stringify(ev.redaction.prunedPdu), ev.eventId, ev.redaction.targetEventId);
       }
       if (ev.txn) {

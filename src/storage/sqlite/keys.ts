@@ -1,21 +1,45 @@
-/** SQLite KeyStore: device keys, one-time keys and fallback keys for end-to-end encryption. */
+/**
+ * SQLite KeyStore: device keys, one-time keys and fallback keys for end-to-end encryption.
+ * Key JSON is stored as canonical JSON, so "the same key" means the same bytes whatever the
+ * client's key order. One-time keys are handed out oldest upload first: SQLite gives every
+ * new row a rowid above all existing ones, so rowid order is upload order.
+ */
 import type { Database } from "better-sqlite3";
+import { canonicalJson } from "../../events/canonical-json.js";
 import type { DeviceId, UserId } from "../../events/ids.js";
 import type { KeyStore } from "../storage.js";
 import type { ChangeLog } from "./change-log.js";
 
+interface NewKey {
+  algorithm: string;
+  keyId: string;
+  key: unknown;
+}
+
+/**
+ * Deletes the end-to-end keys of the user's devices that no longer exist. Device deletions
+ * (DeviceStore.delete, AccountStore.setPassword with logout, deactivate) call it inside their
+ * transaction, so a device id used again later starts without the old device's keys.
+ */
+export function deleteKeysOfRemovedDevices(db: Database, userId: string): void {
+  for (const table of ["e2e_device_keys", "e2e_one_time_keys", "e2e_fallback_keys"]) {
+    db.prepare(`DELETE FROM ${table} WHERE user_id = ? AND device_id NOT IN (SELECT device_id FROM devices WHERE user_id = ?)`).run(userId, userId);
+  }
+}
+
 export class SqliteKeyStore implements KeyStore {
   constructor(private readonly db: Database, private readonly log: ChangeLog) {}
 
-  async putDeviceKeys(userId: UserId, deviceId: DeviceId, keys: Record<string, unknown>): Promise<void> {
-    const json = JSON.stringify(keys);
-    this.log.transaction((record) => {
+  async putDeviceKeys(userId: UserId, deviceId: DeviceId, keys: Record<string, unknown>): Promise<boolean> {
+    const json = canonicalJson(keys);
+    return this.log.transaction((record) => {
       const current = this.db.prepare("SELECT json FROM e2e_device_keys WHERE user_id = ? AND device_id = ?").get(userId, deviceId) as { json: string } | undefined;
-      if (current?.json === json) return;
+      if (current?.json === json) return false;
       this.db
         .prepare("INSERT INTO e2e_device_keys (user_id, device_id, json) VALUES (?, ?, ?) ON CONFLICT (user_id, device_id) DO UPDATE SET json = excluded.json")
         .run(userId, deviceId, json);
       record({ kind: "device_list", userId });
+      return true;
     });
   }
 
@@ -33,20 +57,34 @@ export class SqliteKeyStore implements KeyStore {
       .map((r) => ({ deviceId: r.device_id as DeviceId, keys: JSON.parse(r.json) as Record<string, unknown> }));
   }
 
-  async addOneTimeKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<void> {
+  async addOneTimeKeys(userId: UserId, deviceId: DeviceId, keys: NewKey[]): Promise<string[]> {
+    const existing = this.db.prepare("SELECT json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?");
     const insert = this.db.prepare("INSERT INTO e2e_one_time_keys (user_id, device_id, algorithm, key_id, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-    this.db.transaction(() => {
-      for (const k of keys) insert.run(userId, deviceId, k.algorithm, k.keyId, JSON.stringify(k.key));
+    return this.db.transaction(() => {
+      const conflicts: string[] = [];
+      const fresh: { k: NewKey; json: string }[] = [];
+      for (const k of keys) {
+        const json = canonicalJson(k.key);
+        const stored = existing.get(userId, deviceId, k.algorithm, k.keyId) as { json: string } | undefined;
+        if (stored === undefined) fresh.push({ k, json });
+        else if (stored.json !== json) conflicts.push(`${k.algorithm}:${k.keyId}`);
+      }
+      if (conflicts.length > 0) return conflicts;
+      for (const { k, json } of fresh) insert.run(userId, deviceId, k.algorithm, k.keyId, json);
+      return [];
     })();
   }
 
-  async setFallbackKeys(userId: UserId, deviceId: DeviceId, keys: { algorithm: string; keyId: string; key: unknown }[]): Promise<void> {
+  async setFallbackKeys(userId: UserId, deviceId: DeviceId, keys: NewKey[]): Promise<void> {
+    // The same key uploaded again keeps its `used` flag (Synapse does the same): a client
+    // re-sending its current fallback key must not make a used key look fresh.
     const upsert = this.db.prepare(
       `INSERT INTO e2e_fallback_keys (user_id, device_id, algorithm, key_id, json, used) VALUES (?, ?, ?, ?, ?, 0)
-       ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET key_id = excluded.key_id, json = excluded.json, used = 0`,
+       ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET key_id = excluded.key_id, json = excluded.json, used = 0
+       WHERE e2e_fallback_keys.key_id != excluded.key_id OR e2e_fallback_keys.json != excluded.json`,
     );
     this.db.transaction(() => {
-      for (const k of keys) upsert.run(userId, deviceId, k.algorithm, k.keyId, JSON.stringify(k.key));
+      for (const k of keys) upsert.run(userId, deviceId, k.algorithm, k.keyId, canonicalJson(k.key));
     })();
   }
 
@@ -67,10 +105,10 @@ export class SqliteKeyStore implements KeyStore {
   async claim(userId: UserId, deviceId: DeviceId, algorithm: string): Promise<{ keyId: string; key: unknown } | null> {
     return this.db.transaction(() => {
       const otk = this.db
-        .prepare("SELECT key_id, json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? ORDER BY key_id LIMIT 1")
-        .get(userId, deviceId, algorithm) as { key_id: string; json: string } | undefined;
+        .prepare("SELECT rowid, key_id, json FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? ORDER BY rowid LIMIT 1")
+        .get(userId, deviceId, algorithm) as { rowid: number; key_id: string; json: string } | undefined;
       if (otk) {
-        this.db.prepare("DELETE FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?").run(userId, deviceId, algorithm, otk.key_id);
+        this.db.prepare("DELETE FROM e2e_one_time_keys WHERE rowid = ?").run(otk.rowid);
         return { keyId: otk.key_id, key: JSON.parse(otk.json) as unknown };
       }
       const fb = this.db

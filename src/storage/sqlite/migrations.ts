@@ -296,4 +296,24 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "DM rooms from m.direct, idle presence index",
+    sql: `
+      -- The rooms a user's global m.direct account data lists: the per-room DM flag sliding
+      -- sync filters on. Rewritten in the same transaction as every change of m.direct.
+      CREATE TABLE dm_rooms (
+        user_id TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, room_id)
+      );
+      INSERT OR IGNORE INTO dm_rooms (user_id, room_id)
+        SELECT a.user_id, r.value
+        FROM account_data AS a, json_each(a.content) AS u, json_each(u.value) AS r
+        WHERE a.room_id = '' AND a.type = 'm.direct' AND u.type = 'array' AND r.type = 'text' AND r.value LIKE '!%';
+
+      -- Finding online users who went idle (presence sweep).
+      CREATE INDEX presence_online_idle ON presence (state, last_active_ts);
+    `,
+  },
 ];

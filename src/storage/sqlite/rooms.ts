@@ -106,6 +106,11 @@ export class SqliteRoomStore implements RoomStore {
     return rows.map(toMembership);
   }
 
+  async activeMemberships(): Promise<MembershipRow[]> {
+    const rows = this.db.prepare("SELECT * FROM room_memberships WHERE membership IN ('join', 'invite', 'knock')").all() as MembershipSqlRow[];
+    return rows.map(toMembership);
+  }
+
   async members(roomId: string, memberships?: readonly string[]): Promise<MembershipRow[]> {
     const filter = memberships ? `AND membership IN (${placeholders(memberships.length)})` : "";
     const rows = this.db

@@ -2,8 +2,9 @@
 import type { Database } from "better-sqlite3";
 import type { DeviceId, UserId } from "../../events/ids.js";
 import { asStreamPos, type StreamPos } from "../../streams/position.js";
-import type { AccountDataStore, PresenceStore, ReceiptStore, ToDeviceStore } from "../storage.js";
+import type { AccountDataStore, PresenceStore, ReceiptStore, ToDeviceSendResult, ToDeviceStore } from "../storage.js";
 import type { AccountDataRow, PresenceRow, ReceiptRow, ToDeviceMessage, ToDeviceRow } from "../rows.js";
+import { dmRoomIdsOf } from "../direct-rooms.js";
 import type { ChangeLog } from "./change-log.js";
 
 function placeholders(n: number): string {
@@ -15,15 +16,29 @@ export class SqliteAccountDataStore implements AccountDataStore {
 
   async put(userId: UserId, roomId: string | null, type: string, content: Record<string, unknown>): Promise<StreamPos> {
     return this.log.transaction((record) => {
-      const pos = record({ kind: "account_data", userId, ...(roomId ? { roomId } : {}), userIds: [userId] });
+      // Room account data is private: the log row names the room, but only the owner wakes.
+      const pos = record({ kind: "account_data", userId, ...(roomId ? { roomId, wakeRoom: false } : {}), userIds: [userId] });
       this.db
         .prepare(
           `INSERT INTO account_data (user_id, room_id, type, content, pos) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (user_id, room_id, type) DO UPDATE SET content = excluded.content, pos = excluded.pos`,
         )
         .run(userId, roomId ?? "", type, JSON.stringify(content), pos);
+      if (roomId === null && type === "m.direct") {
+        this.db.prepare("DELETE FROM dm_rooms WHERE user_id = ?").run(userId);
+        const insert = this.db.prepare("INSERT INTO dm_rooms (user_id, room_id) VALUES (?, ?)");
+        for (const room of dmRoomIdsOf(content)) insert.run(userId, room);
+      }
       return pos;
     });
+  }
+
+  async isDm(userId: UserId, roomId: string): Promise<boolean> {
+    return this.db.prepare("SELECT 1 FROM dm_rooms WHERE user_id = ? AND room_id = ?").get(userId, roomId) !== undefined;
+  }
+
+  async dmRooms(userId: UserId): Promise<string[]> {
+    return (this.db.prepare("SELECT room_id FROM dm_rooms WHERE user_id = ? ORDER BY room_id").all(userId) as { room_id: string }[]).map((r) => r.room_id);
   }
 
   async get(userId: UserId, roomId: string | null, type: string): Promise<AccountDataRow | null> {
@@ -87,7 +102,8 @@ export class SqliteReceiptStore implements ReceiptStore {
         .get(receipt.roomId, receipt.userId, receipt.receiptType, receipt.threadId) as { event_pos: number } | undefined;
       if (current && current.event_pos >= receipt.eventPos) return null;
       // Private receipts wake only their owner; public ones everyone in the room.
-      const pos = record({ kind: "receipt", roomId: receipt.roomId, userId: receipt.userId, userIds: [receipt.userId] });
+      const isPrivate = receipt.receiptType === "m.read.private";
+      const pos = record({ kind: "receipt", roomId: receipt.roomId, userId: receipt.userId, userIds: [receipt.userId], wakeRoom: !isPrivate });
       this.db
         .prepare(
           `INSERT INTO receipts (room_id, user_id, receipt_type, thread_id, event_id, event_pos, ts, pos) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -161,23 +177,51 @@ export class SqlitePresenceStore implements PresenceStore {
     }
     return out.sort((a, b) => a.pos - b.pos);
   }
+
+  async onlineInactiveSince(lastActiveBefore: number, limit: number): Promise<PresenceRow[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM presence WHERE state = 'online' AND last_active_ts < ? ORDER BY last_active_ts LIMIT ?")
+      .all(lastActiveBefore, limit) as PresenceSql[];
+    return rows.map(toPresence);
+  }
 }
 
 export class SqliteToDeviceStore implements ToDeviceStore {
   constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly now: () => number) {}
 
-  async send(sender: { userId: UserId; deviceId: DeviceId }, txnId: string, messages: readonly ToDeviceMessage[]): Promise<StreamPos | null> {
+  async send(sender: { userId: UserId; deviceId: DeviceId }, txnId: string, messages: readonly ToDeviceMessage[]): Promise<ToDeviceSendResult> {
     return this.log.transaction((record) => {
       const fresh = this.db
         .prepare("INSERT INTO to_device_txns (user_id, device_id, txn_id, created_ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .run(sender.userId, sender.deviceId, txnId, this.now()).changes > 0;
-      if (!fresh) return null;
-      const recipients = [...new Set(messages.map((m) => m.userId))];
+      if (!fresh) return { duplicate: true, pos: null, delivered: 0 };
+      const queue = this.resolveDevices(messages);
+      if (queue.length === 0) return { duplicate: false, pos: null, delivered: 0 };
+      const recipients = [...new Set(queue.map((m) => m.userId))];
       const pos = record({ kind: "to_device", userId: sender.userId, userIds: recipients });
       const insert = this.db.prepare("INSERT INTO device_inbox (pos, user_id, device_id, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)");
-      for (const m of messages) insert.run(pos, m.userId, m.deviceId, sender.userId, m.type, JSON.stringify(m.content));
-      return pos;
+      for (const m of queue) insert.run(pos, m.userId, m.deviceId, sender.userId, m.type, JSON.stringify(m.content));
+      return { duplicate: false, pos, delivered: queue.length };
     });
+  }
+
+  /** Explicit device ids that exist, then `"*"` for every other current device of the user. */
+  private resolveDevices(messages: readonly ToDeviceMessage[]): (ToDeviceMessage & { deviceId: DeviceId })[] {
+    const out = new Map<string, ToDeviceMessage & { deviceId: DeviceId }>();
+    const exists = this.db.prepare("SELECT 1 FROM devices WHERE user_id = ? AND device_id = ?");
+    const devicesOf = this.db.prepare("SELECT device_id FROM devices WHERE user_id = ? ORDER BY device_id");
+    for (const m of messages) {
+      if (m.deviceId === "*" || exists.get(m.userId, m.deviceId) === undefined) continue;
+      out.set(JSON.stringify([m.userId, m.deviceId]), { ...m, deviceId: m.deviceId });
+    }
+    for (const m of messages) {
+      if (m.deviceId !== "*") continue;
+      for (const { device_id } of devicesOf.all(m.userId) as { device_id: string }[]) {
+        const key = JSON.stringify([m.userId, device_id]);
+        if (!out.has(key)) out.set(key, { ...m, deviceId: device_id as DeviceId });
+      }
+    }
+    return [...out.values()];
   }
 
   /**

@@ -1,0 +1,92 @@
+/**
+ * SyncV2Context: the single argument every item receives (Construct's `sync::data`).
+ * It holds the range (since, upto], the requester, the compiled filter, the response being
+ * built, and the few facts items share (declared here, never passed around implicitly):
+ * room account data computed once by the account-data item for the room items.
+ */
+import type { UserId, DeviceId } from "../../events/ids.js";
+import type { FilterBody } from "../../filters/filter-schema.js";
+import { compileRoomEventFilter, type EventPredicate } from "../../filters/room-event-filter.js";
+import type { RoomEventSerializer } from "../../rooms/room-event-serializer.js";
+import type { Storage } from "../../storage/storage.js";
+import type { AccountDataRow } from "../../storage/rows.js";
+import type { StreamPos } from "../../streams/position.js";
+import type { SyncV2Request } from "./request.js";
+import { emptyResponse, type SyncV2Response } from "./response.js";
+
+/** What sync needs from the ephemeral and push modules (kept narrow so sync does not depend on them). */
+export interface TypingSource {
+  typingUsers(roomId: string): readonly string[];
+}
+export interface PushRulesSource {
+  /** The user's full ruleset as `m.push_rules` account data content ({ global: … }). */
+  pushRulesContent(userId: UserId): Promise<Record<string, unknown>>;
+}
+
+export interface SyncDeps {
+  storage: Storage;
+  serializer: RoomEventSerializer;
+  typing?: TypingSource;
+  pushRules?: PushRulesSource;
+}
+
+export const DEFAULT_TIMELINE_LIMIT = 10;
+export const MAX_TIMELINE_LIMIT = 100;
+
+export class SyncV2Context {
+  readonly response: SyncV2Response = emptyResponse();
+  /** Room account data changed in range, by room; filled by the account-data item. */
+  readonly roomAccountData = new Map<string, AccountDataRow[]>();
+  readonly timelineLimit: number;
+  readonly timelineFilter: EventPredicate;
+  readonly stateFilter: EventPredicate;
+  readonly lazyLoadMembers: boolean;
+  readonly includeLeave: boolean;
+  readonly threadCounts: boolean;
+
+  constructor(
+    readonly deps: SyncDeps,
+    readonly userId: UserId,
+    readonly deviceId: DeviceId,
+    readonly request: SyncV2Request,
+    /** Last position the client has seen; null for an initial sync. */
+    readonly since: StreamPos | null,
+    /** Last position this response covers (inclusive). Lowered only before room items run. */
+    public upto: StreamPos,
+  ) {
+    const room = request.filter.room ?? {};
+    const requested = room.timeline?.limit;
+    this.timelineLimit = Math.max(1, Math.min(requested ?? DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT));
+    this.timelineFilter = compileRoomEventFilter(room.timeline ?? null);
+    this.stateFilter = compileRoomEventFilter(room.state ?? null);
+    this.lazyLoadMembers = room.state?.lazy_load_members === true;
+    this.includeLeave = room.include_leave === true;
+    this.threadCounts = room.timeline?.unread_thread_notifications === true;
+  }
+
+  get isInitial(): boolean {
+    return this.since === null;
+  }
+
+  /** Initial syncs and `full_state` send every room's whole state. */
+  get wantsFullState(): boolean {
+    return this.since === null || this.request.fullState;
+  }
+
+  get filter(): FilterBody {
+    return this.request.filter;
+  }
+
+  /** The filter's `rooms` / `not_rooms` at the top of the room filter. */
+  roomAllowed(roomId: string): boolean {
+    const room = this.filter.room;
+    if (room?.not_rooms?.includes(roomId)) return false;
+    if (room?.rooms && !room.rooms.includes(roomId)) return false;
+    return true;
+  }
+
+  /** Is position p inside the range this response covers? */
+  inRange(p: number): boolean {
+    return (this.since === null || p > this.since) && p <= this.upto;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * rooms.*: decides which rooms appear (room-plan.ts) and builds each (rooms/build-room.ts).
+ * polylog: every room the user has a membership in. linear: only rooms named by a log row
+ * in range (room events, receipts, typing, room account data), plus rooms whose room
+ * account data changed (found by the account-data item, which runs first).
+ */
+import type { StreamLogRow } from "../../../storage/rows.js";
+import type { SyncV2Context } from "../context.js";
+import type { Item } from "../item.js";
+import { planRoom } from "../room-plan.js";
+import { buildRoom } from "./rooms/build-room.js";
+
+/** Rooms built at once: enough to overlap storage latency on async backends, bounded. */
+const CONCURRENCY = 8;
+
+async function buildAll(ctx: SyncV2Context, roomIds: Iterable<string>, typingChanged: ReadonlySet<string>): Promise<void> {
+  const queue = [...roomIds];
+  const worker = async () => {
+    for (let roomId = queue.shift(); roomId !== undefined; roomId = queue.shift()) {
+      const current = await ctx.deps.storage.rooms.membership(roomId, ctx.userId);
+      if (!current) continue;
+      const plan = await planRoom(ctx, current);
+      if (plan) await buildRoom(ctx, plan, typingChanged.has(roomId));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+export const roomsItem: Item = {
+  path: "rooms",
+  async polylog(ctx) {
+    const memberships = await ctx.deps.storage.rooms.roomsOfUser(ctx.userId);
+    // Typing is in memory and has no history: an incremental polylog sends current typers.
+    const typing = ctx.isInitial ? new Set<string>() : new Set(memberships.map((m) => m.roomId));
+    await buildAll(ctx, memberships.map((m) => m.roomId), typing);
+  },
+  async linear(ctx, rows: readonly StreamLogRow[]) {
+    const touched = new Set<string>(ctx.roomAccountData.keys());
+    const typing = new Set<string>();
+    for (const row of rows) {
+      if (!row.roomId) continue;
+      if (row.kind === "event" || row.kind === "receipt" || row.kind === "typing") touched.add(row.roomId);
+      if (row.kind === "typing") typing.add(row.roomId);
+    }
+    await buildAll(ctx, touched, typing);
+  },
+};

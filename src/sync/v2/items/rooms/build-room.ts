@@ -1,0 +1,57 @@
+/**
+ * Builds one room's entry for its section from the per-path modules beside this file
+ * (timeline, state, ephemeral, summary, unread counts, account data). An incremental
+ * joined room with nothing new is left out (returns false).
+ */
+import { HistoryVisibility } from "../../../../rooms/visibility.js";
+import type { SyncV2Context } from "../../context.js";
+import type { RoomPlan } from "../../room-plan.js";
+import type { JoinedRoom, LeftRoom } from "../../response.js";
+import { timelineWindow } from "./timeline.js";
+import { roomState } from "./state.js";
+import { roomEphemeral } from "./ephemeral.js";
+import { roomSummary } from "./summary.js";
+import { unreadCounts } from "./unread-notifications.js";
+import { strippedState } from "./stripped-state.js";
+
+export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChanged: boolean): Promise<boolean> {
+  const rooms = ctx.response.rooms;
+  if (plan.section === "invite") {
+    rooms.invite[plan.roomId] = { invite_state: { events: await strippedState(ctx, plan) } };
+    return true;
+  }
+  if (plan.section === "knock") {
+    rooms.knock[plan.roomId] = { knock_state: { events: await strippedState(ctx, plan) } };
+    return true;
+  }
+
+  const viewer = await new HistoryVisibility(ctx.deps.storage).viewer(plan.roomId, ctx.userId);
+  const timeline = await timelineWindow(ctx, plan, viewer);
+  const stateRows = await roomState(ctx, plan, timeline);
+  const accountData = (ctx.roomAccountData.get(plan.roomId) ?? []).map((a) => ({ type: a.type, content: a.content }));
+  const ephemeral = plan.section === "join" ? await roomEphemeral(ctx, plan.roomId, typingChanged) : [];
+
+  const quiet = timeline.rows.length === 0 && stateRows.length === 0 && accountData.length === 0 && ephemeral.length === 0;
+  if (plan.section === "join" && quiet && !ctx.wantsFullState && !plan.newlyJoined) return false;
+
+  const serialize = { omitRoomId: true, format: ctx.filter.event_format ?? "client", ...(ctx.filter.event_fields ? { eventFields: ctx.filter.event_fields } : {}) } as const;
+  const timelineEvents = await ctx.deps.serializer.serialize(timeline.rows, serialize);
+  const stateEvents = await ctx.deps.serializer.serialize(stateRows, serialize);
+  const stateKey = ctx.request.stateAfter ?? "state";
+  const base = {
+    timeline: { events: timelineEvents, limited: timeline.limited || (plan.newlyJoined && !ctx.isInitial), prev_batch: timeline.prevBatch },
+    [stateKey]: { events: stateEvents },
+    account_data: { events: accountData },
+  };
+  if (plan.section === "leave") {
+    rooms.leave[plan.roomId] = base as LeftRoom;
+    return true;
+  }
+  rooms.join[plan.roomId] = {
+    ...base,
+    ephemeral: { events: ephemeral },
+    summary: await roomSummary(ctx, plan.roomId),
+    ...(await unreadCounts(ctx, plan.roomId)),
+  } as JoinedRoom;
+  return true;
+}
