@@ -2,14 +2,31 @@
  * The tokens GET /keys/changes accepts for `from` and `to`, decoded to a stream boundary
  * (boundary B sits between positions B-1 and B: a client holding B has seen every position
  * below it; rooms/pagination-token.ts draws the picture).
- * In:  `t<B>`, the boundary form /messages and /context hand out.
- * Out: B, or 400 M_INVALID_PARAM for anything else (never read as 0).
- * The sync engine's `next_batch` tokens (issue 6) are boundaries too: they must be accepted
- * here, by adding their decoding to this one function.
+ * In:  a sync `next_batch` (`s<L>_<stamp>_<epoch>`, what the spec says clients pass; as a
+ *      boundary it is L+1), or `t<B>` as /messages and /context hand out.
+ * Out: B; null for a sync token that a database which no longer exists issued (sync/token.ts
+ *      `checkSyncToken`: wrong epoch, beyond the frontier, or a stamp that differs).
+ * Errors: anything else is 400 M_INVALID_PARAM (never read as 0). Read-only.
+ * Every token form /keys/changes accepts is decoded here and nowhere else.
  */
+import type { Storage } from "../storage/storage.js";
 import { decodeRoomToken } from "../rooms/pagination-token.js";
-import type { StreamPos } from "../streams/position.js";
+import { asStreamPos, type StreamPos } from "../streams/position.js";
+import { checkSyncToken, decodeSyncToken, looksLikeSyncToken } from "../sync/token.js";
 
-export function decodeChangesToken(token: string): StreamPos {
-  return decodeRoomToken(token);
+export async function decodeChangesToken(token: string, storage: Storage): Promise<StreamPos | null> {
+  if (!looksLikeSyncToken(token)) return decodeRoomToken(token);
+  const t = decodeSyncToken(token);
+  const check = await checkSyncToken(t, {
+    epoch: await storage.meta.epoch(),
+    highWater: storage.sequencer.retired(),
+    stampAt: (pos) => stampAt(storage, pos),
+  });
+  return check.valid ? asStreamPos(t.pos + 1) : null;
+}
+
+async function stampAt(storage: Storage, pos: StreamPos): Promise<number | null> {
+  if (pos === 0) return 0;
+  const [row] = await storage.streams.read(asStreamPos(pos - 1), pos, 1);
+  return row?.pos === pos ? row.stamp : null;
 }

@@ -40,14 +40,19 @@ export class E2eKeys {
   }
 
   /**
-   * GET /keys/changes. Both tokens are boundaries; one beyond the frontier is read as the
-   * frontier (as sync clamps a future `since`), and a missing `to` means "now" (Synapse
-   * ignores `to` altogether). A `to` at or before `from` reports nothing.
+   * GET /keys/changes. Both tokens are boundaries (changes-token.ts); one beyond the frontier
+   * is read as the frontier (as sync clamps a future `since`), and a missing `to` means "now"
+   * (Synapse ignores `to` altogether). A sync token from a database that no longer exists
+   * (a restore) reads as the origin for `from` and as now for `to`: every user sharing a room
+   * is then reported changed, which is what a client with a bad cache needs. A `to` at or
+   * before `from` reports nothing.
    */
   async changes(requester: Requester, from: string, to: string | undefined): Promise<DeviceListChanges> {
+    const fromToken = await decodeChangesToken(from, this.storage);
+    const toToken = to === undefined ? null : await decodeChangesToken(to, this.storage);
     const now = asStreamPos(this.storage.sequencer.retired() + 1);
-    const fromBoundary = Math.min(decodeChangesToken(from), now);
-    const toBoundary = to === undefined ? now : Math.min(decodeChangesToken(to), now);
+    const fromBoundary = Math.min(fromToken ?? ORIGIN, now);
+    const toBoundary = Math.min(toToken ?? now, now);
     if (toBoundary <= fromBoundary) return { changed: [], left: [] };
     // Boundary B: positions below B were seen, so the range is [from, to) = (from-1, to-1].
     const after = fromBoundary === 0 ? ORIGIN : asStreamPos(fromBoundary - 1);

@@ -575,6 +575,28 @@ describe("GET /keys/changes", () => {
     assertRefused(await api(base, "GET", `${V3}/keys/changes?from=${t1}`), "M_MISSING_TOKEN", 401);
   });
 
+  it("accepts sync next_batch tokens; one from a database that no longer exists reads as the origin", async () => {
+    const base = server.baseUrl;
+    const [max, ned] = await Promise.all(["max", "ned"].map((n) => registerUser(base, n)));
+    const room = await createRoom(base, max!, { preset: "public_chat" });
+    await joinRoom(base, ned!, room);
+    const nextBatch = async (): Promise<string> => {
+      const res = await api<{ next_batch: string }>(base, "GET", `${V3}/sync?timeout=0`, { token: max!.accessToken });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.next_batch;
+    };
+    const s1 = await nextBatch();
+    await uploadOk(server, ned!, { device_keys: device(ned!).deviceKeys() });
+    const s2 = await nextBatch();
+    assert.deepEqual(await changes(max!, s1, s2), { changed: [ned!.userId], left: [] });
+    assert.deepEqual(await changes(max!, s1, now()), { changed: [ned!.userId], left: [] }, "sync and boundary tokens mix");
+    assert.deepEqual(await changes(max!, s2, s2), { changed: [], left: [] });
+    const [, pos, stamp] = /^s(\d+)_([0-9a-z]+)_/.exec(s1)!;
+    const otherDatabase = `s${pos}_${stamp}_AnotherEpoch`;
+    assert.deepEqual(await changes(max!, otherDatabase, s2), { changed: [max!.userId, ned!.userId].sort(), left: [] }, "everyone sharing a room, as from the origin");
+    assertRefused(await api(base, "GET", `${V3}/keys/changes?from=s12_zz`, { token: max!.accessToken }), "M_INVALID_PARAM");
+  });
+
   it("deviceListChanges reads positions (after, upto]", async () => {
     const base = server.baseUrl;
     const [kim, lee] = await Promise.all(["kim", "lee"].map((n) => registerUser(base, n)));
