@@ -18,7 +18,7 @@ function forbid(folder, banned, message) {
 }
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "test-artifacts/**"] },
+  { ignores: ["dist/**", "node_modules/**", "data/**", "test-artifacts/**", "**/.venv*/**", "bench/.cache/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -45,7 +45,8 @@ import { Typing, TYPING_DEFAULTS } from "./ephemeral/typing.js";
 import { Presence } from "./ephemeral/presence.js";
 import { ToDevice } from "./ephemeral/to-device.js";
 import { RateLimiter } from "./http/rate-limit.js";
-import { SyncV2Engine } from "./sync/v2/sync-v2.js";
+import { SyncV2Engine, type SyncEvents } from "./sync/v2/sync-v2.js";
+import { HighWaterMark, judgeStartup, readHighWaterMark } from "./streams/high-water-mark.js";
 import { RoomEventSerializer } from "./rooms/room-event-serializer.js";
 import { HttpMetrics } from "./http/metrics.js";
 import { buildHttpServer } from "./http/server.js";
@@ -104,7 +105,7 @@ export interface App {
 }
 
 /** Builds the domain services on a storage (used by the server and by the CLI). */
-export function buildServices(config: Config, storage: Storage, clock: Clock, signingKey: SigningKey): Omit<Services, "metrics"> {
+export function buildServices(config: Config, storage: Storage, clock: Clock, signingKey: SigningKey, syncHooks: SyncEvents = {}): Omit<Services, "metrics"> {
   const serverName = parseServerName(config.serverName);
   const notifier = new LocalNotifier();
   storage.sequencer.onRetired((change) => notifier.publish(change));
@@ -135,9 +136,11 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
     clock,
     { linearMaxDelta: config.sync.linearMaxDelta },
     {
-      // Polling /sync marks the user active unless the client asked not to (set_presence=offline).
+      ...syncHooks,
+      // Polling /sync marks the user active, or idle with set_presence=unavailable; offline changes nothing.
       syncing: (userId, setPresence) => {
-        if (setPresence !== "offline") void presence.bumpActivity(userId).catch(() => {});
+        if (setPresence === "online") void presence.bumpActivity(userId).catch(() => {});
+        else if (setPresence === "unavailable") void presence.markIdleFromSync(userId).catch(() => {});
       },
     },
   );
@@ -181,6 +184,38 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   };
 }
 
+/** The high-water mark file lives next to the database: a restore of the database leaves it be. */
+export function highWaterMarkPath(config: Config): string {
+  return `${databasePath(config)}.hwm`;
+}
+
+/**
+ * Start-up check (issue 7): if the database is behind the positions clients were given,
+ * every token and cache is suspect: say so loudly, rotate the epoch (all older tokens become
+ * stale and are answered with a resync), and count it.
+ */
+async function checkHighWaterMark(config: Config, storage: Storage, logger: Logger, metrics: HttpMetrics): Promise<HighWaterMark> {
+  const path = highWaterMarkPath(config);
+  let epoch = await storage.meta.epoch();
+  const highest = await storage.streams.highestPosition();
+  const file = await readHighWaterMark(path);
+  const verdict = judgeStartup(file, { epoch, highest });
+  const mark = new HighWaterMark(path, epoch, verdict.kind === "ok" && file ? file.pos : highest);
+  if (verdict.kind === "behind") {
+    epoch = await storage.meta.rotateEpoch();
+    metrics.databaseBehind.inc();
+    logger.error(
+      { recorded: verdict.recorded, database: verdict.database, newEpoch: epoch },
+      "DATABASE IS BEHIND: clients were given positions this database does not have (restored from a backup?). " +
+        "The sync epoch was rotated; every client will be told to resync.",
+    );
+  } else if (verdict.kind === "other-epoch") {
+    logger.warn({ fileEpoch: verdict.fileEpoch, epoch }, "high-water mark belongs to another database; starting a new one");
+  }
+  if (verdict.kind !== "ok") await mark.reset(epoch, highest);
+  return mark;
+}
+
 /** The notifier learns who is in which room once at start-up; membership events keep it current. */
 async function loadRoomMembers(storage: Storage, notifier: Notifier): Promise<void> {
   const byRoom = new Map<string, string[]>();
@@ -212,7 +247,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const storage = openStorage(config);
   const signingKey = await loadOrCreateSigningKey(signingKeyPath(config));
   const metrics = new HttpMetrics();
-  const services: Services = { ...buildServices(config, storage, clock, signingKey), metrics };
+  const highWater = await checkHighWaterMark(config, storage, logger, metrics);
+  const syncHooks: SyncEvents = {
+    issuing: (pos) => highWater.ensure(pos),
+    staleToken: (userId, cause) => {
+      metrics.staleTokens.inc({ cause });
+      logger.warn({ userId, cause }, "stale sync token: the client's cache does not match this database");
+    },
+  };
+  const services: Services = { ...buildServices(config, storage, clock, signingKey, syncHooks), metrics };
   await loadRoomMembers(storage, services.notifier);
   const http = await buildHttpServer({ logger, metrics, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy });
   registerRoutes(http, services);

@@ -1,22 +1,38 @@
 /**
  * Starts a Sluice server as a child process for benchmarks (so the load generator does
- * not share the server's event loop), on a free loopback port with a fresh data dir.
+ * not share the server's event loop), on a free loopback port. By default on a fresh data
+ * dir that stop() removes; `dataDir` runs it on a prepared (seeded) one instead, which
+ * stop() removes only when `removeDataDir` says so. `nodeArgs` go before the entry point
+ * (e.g. `--cpu-prof`), `config` replaces bench/bench-config.yaml.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export interface BenchServer {
   baseUrl: string;
+  /** The child's pid (for /proc/<pid>/status). */
+  pid: number;
+  /** The child's resident set size in bytes, from /proc/<pid>/status (VmRSS). */
+  rssBytes(): number;
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export interface ServerProcessOptions {
+  dataDir?: string;
+  removeDataDir?: boolean;
+  nodeArgs?: string[];
+  config?: string;
+  /** How long to wait for the server to answer /versions (a big database opens slower). */
+  startTimeoutMs?: number;
+}
+
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.listen(0, "127.0.0.1", () => {
@@ -28,13 +44,37 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(extraEnv: Record<string, string> = {}): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
+/** VmRSS of a process in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Polls `url` until it answers 2xx, or throws after `timeoutMs` (or when `exited()` says the process died). */
+export async function waitForHttp(url: string, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`server exited before answering ${url}`);
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no answer from ${url} within ${timeoutMs} ms`);
+}
+
+export async function startServerProcess(extraEnv: Record<string, string> = {}, opts: ServerProcessOptions = {}): Promise<BenchServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "sluice-bench-"));
+  const removeDataDir = opts.removeDataDir ?? opts.dataDir === undefined;
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, "dist", "src", "main.js")], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(repoRoot, "dist", "src", "main.js")], {
     env: {
       ...process.env,
-      SLUICE_CONFIG: join(repoRoot, "bench", "bench-config.yaml"),
+      SLUICE_CONFIG: opts.config ?? join(repoRoot, "bench", "bench-config.yaml"),
       SLUICE_DATA_DIR: dataDir,
       SLUICE_LISTEN: `127.0.0.1:${port}`,
       SLUICE_REGISTRATION: "open",
@@ -43,21 +83,25 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}):
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  let exited = false;
+  const exit = new Promise((r) => child.once("exit", () => ((exited = true), r(undefined))));
   const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${baseUrl}/_matrix/client/versions`);
-      if (r.ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  try {
+    await waitForHttp(`${baseUrl}/_matrix/client/versions`, opts.startTimeoutMs ?? 30_000, () => exited);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
   }
   return {
     baseUrl,
+    pid: child.pid!,
+    rssBytes: () => rssOf(child.pid!),
     async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!exited) {
+        child.kill("SIGTERM");
+        await exit;
+      }
+      if (removeDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

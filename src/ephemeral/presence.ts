@@ -101,6 +101,18 @@ export class Presence {
     });
   }
 
+  /**
+   * The user polls /sync with set_presence=unavailable ("marked as being idle", spec): they
+   * are unavailable, written only when that is news. Their last activity stamp is kept.
+   */
+  async markIdleFromSync(userId: UserId): Promise<void> {
+    await this.locks.run(userId, async () => {
+      const previous = await this.storage.presence.get(userId);
+      if (previous?.state === "unavailable") return;
+      await this.storage.presence.put({ userId, state: "unavailable", statusMsg: previous?.statusMsg ?? null, lastActiveTs: previous?.lastActiveTs ?? 0, currentlyActive: false });
+    });
+  }
+
   /** Marks online users inactive for idleAfterMs as unavailable; returns how many changed. */
   async sweepIdle(): Promise<number> {
     let changed = 0;

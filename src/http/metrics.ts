@@ -27,6 +27,21 @@ export class HttpMetrics {
     });
   }
 
+  /** Sync tokens found stale, by cause (epoch, future, stamp, reset). */
+  readonly staleTokens = new Counter({
+    name: "sluice_sync_stale_tokens_total",
+    help: "Sync tokens from a database that no longer exists or from before an operator reset, by cause",
+    labelNames: ["cause"],
+    registers: [this.registry],
+  });
+
+  /** Start-ups that found the database behind the high-water mark (restore, failover). */
+  readonly databaseBehind = new Counter({
+    name: "sluice_database_behind_total",
+    help: "Start-ups that found the database behind the positions clients had been given (epoch rotated)",
+    registers: [this.registry],
+  });
+
   observe(method: string, route: string, status: number, seconds: number): void {
     this.requests.inc({ method, route, status: String(status) });
     this.duration.observe({ method, route }, seconds);

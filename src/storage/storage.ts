@@ -60,6 +60,15 @@ export interface MetaStore {
   epoch(): Promise<string>;
   /** Number of the newest migration applied. */
   schemaVersion(): Promise<number>;
+  /** Replaces the epoch with a new random one (restore detected): every older token becomes stale. */
+  rotateEpoch(): Promise<string>;
+  /**
+   * Records an operator-forced resync: tokens issued before `pos` for the scope are stale.
+   * scope "all" (no user), "user" (user only), "device" (user and device).
+   */
+  addSyncReset(reset: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos: StreamPos; reason?: string; ts: number }): Promise<void>;
+  /** The newest reset position that applies to this device (all, its user, or it), or 0. */
+  syncResetFor(userId: string, deviceId: string): Promise<StreamPos>;
 }
 
 export interface StreamStore {

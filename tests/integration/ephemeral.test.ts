@@ -280,10 +280,16 @@ describe("receipts, read markers, typing, presence, to-device", () => {
       const fromBob = await api(base, "GET", presencePath(alice), { token: bob.accessToken });
       assert.equal(fromBob.status, 200, "bob shares a room with alice");
       await assertMatchesSpec("presence.yaml", "/presence/{userId}/status", "get", 200, fromBob.body);
-      expectError(await api(base, "GET", presencePath(alice), { token: carol.accessToken }), 403, "M_FORBIDDEN", "carol shares no room");
-      expectError(await api(base, "GET", presencePath("@nobody:test.local"), { token: carol.accessToken }), 403, "M_FORBIDDEN", "unknown user");
-      const never = await api(base, "GET", presencePath(carol), { token: carol.accessToken });
+      const loner = await registerUser(base, "loner");
+      expectError(await api(base, "GET", presencePath(alice), { token: loner.accessToken }), 403, "M_FORBIDDEN", "no shared room");
+      expectError(await api(base, "GET", presencePath("@nobody:test.local"), { token: loner.accessToken }), 403, "M_FORBIDDEN", "unknown user");
+      const never = await api(base, "GET", presencePath(loner), { token: loner.accessToken });
       assert.deepEqual(never.body, { presence: "offline" }, "your own presence, never set");
+      const room = await createRoom(base, alice, { preset: "public_chat" });
+      await joinRoom(base, loner, room);
+      assert.equal((await api(base, "GET", presencePath(alice), { token: loner.accessToken })).status, 200, "once they share a room");
+      assert.equal((await roomAction(base, loner, room, "leave")).status, 200);
+      expectError(await api(base, "GET", presencePath(alice), { token: loner.accessToken }), 403, "M_FORBIDDEN", "after leaving");
     });
 
     it("refusals: another user's presence 403; bad state, unknown keys or non-string status_msg 400", async () => {

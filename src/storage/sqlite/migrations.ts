@@ -316,4 +316,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX presence_online_idle ON presence (state, last_active_ts);
     `,
   },
+  {
+    version: 5,
+    name: "operator-forced sync resets, stream_log by kind",
+    sql: `
+      -- An operator's "resync": every sync token issued before position pos, for this scope,
+      -- is stale. scope: 'all' (user_id and device_id ''), 'user' (device_id ''), 'device'.
+      CREATE TABLE sync_resets (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope     TEXT    NOT NULL,
+        user_id   TEXT    NOT NULL DEFAULT '',
+        device_id TEXT    NOT NULL DEFAULT '',
+        pos       INTEGER NOT NULL,
+        reason    TEXT,
+        ts        INTEGER NOT NULL
+      );
+      CREATE INDEX sync_resets_scope ON sync_resets (scope, user_id, device_id, pos);
+
+      -- Items that read one kind of change over a large range (device lists) use this.
+      CREATE INDEX stream_log_kind ON stream_log (kind, pos);
+    `,
+  },
 ];

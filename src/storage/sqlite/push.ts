@@ -25,23 +25,29 @@ export class SqlitePushStore implements PushStore {
   }
 
   async counts(userId: UserId, roomId: string, after: StreamPos, threadAfter?: ReadonlyMap<string, StreamPos>): Promise<{ threadId: string; notify: number; highlight: number }[]> {
-    const rows = this.db
+    // Aggregated in SQL (one row per thread), not one row per unread event: sync asks for
+    // every room of a user, and a room nobody reads may hold thousands of notifications.
+    const grouped = this.db
       .prepare(
-        `SELECT thread_id, event_pos, notify, highlight FROM event_push_actions
-         WHERE user_id = ? AND room_id = ? AND event_pos > ? AND notify = 1`,
+        `SELECT thread_id, COUNT(*) AS notify, SUM(highlight) AS highlight FROM event_push_actions
+         WHERE user_id = ? AND room_id = ? AND event_pos > ? AND notify = 1 GROUP BY thread_id`,
       )
-      .all(userId, roomId, after) as { thread_id: string; event_pos: number; notify: number; highlight: number }[];
-    const byThread = new Map<string, { threadId: string; notify: number; highlight: number }>();
-    for (const r of rows) {
+      .all(userId, roomId, after) as { thread_id: string; notify: number; highlight: number }[];
+    const oneThread = this.db.prepare(
+      `SELECT COUNT(*) AS notify, COALESCE(SUM(highlight), 0) AS highlight FROM event_push_actions
+       WHERE user_id = ? AND room_id = ? AND thread_id = ? AND event_pos > ? AND notify = 1`,
+    );
+    const out: { threadId: string; notify: number; highlight: number }[] = [];
+    for (const g of grouped) {
       // A threaded receipt further along than the unthreaded one hides older events of its thread.
-      const threadBound = threadAfter?.get(r.thread_id);
-      if (threadBound !== undefined && r.event_pos <= threadBound) continue;
-      const c = byThread.get(r.thread_id) ?? { threadId: r.thread_id, notify: 0, highlight: 0 };
-      c.notify += 1;
-      c.highlight += r.highlight;
-      byThread.set(r.thread_id, c);
+      const threadBound = threadAfter?.get(g.thread_id);
+      const c =
+        threadBound !== undefined && threadBound > after
+          ? (oneThread.get(userId, roomId, g.thread_id, threadBound) as { notify: number; highlight: number })
+          : g;
+      if (c.notify > 0) out.push({ threadId: g.thread_id, notify: c.notify, highlight: c.highlight });
     }
-    return [...byThread.values()];
+    return out;
   }
 
   async notifications(userId: UserId, beforePos: StreamPos | null, limit: number, onlyHighlight: boolean): Promise<PushActionRow[]> {

@@ -1,4 +1,5 @@
 /** SQLite stores too small for a file each: meta, stream log reads, UIA sessions, filters. */
+import { randomBytes } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { UserId } from "../../events/ids.js";
 import { asStreamPos, type StreamPos } from "../../streams/position.js";
@@ -13,6 +14,25 @@ export class SqliteMetaStore implements MetaStore {
   }
   async schemaVersion(): Promise<number> {
     return this.db.pragma("user_version", { simple: true }) as number;
+  }
+  async rotateEpoch(): Promise<string> {
+    const epoch = randomBytes(12).toString("base64url");
+    this.db.prepare("UPDATE meta SET value = ? WHERE key = 'epoch'").run(epoch);
+    return epoch;
+  }
+  async addSyncReset(r: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos: StreamPos; reason?: string; ts: number }): Promise<void> {
+    this.db
+      .prepare("INSERT INTO sync_resets (scope, user_id, device_id, pos, reason, ts) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(r.scope, r.scope === "all" ? "" : (r.userId ?? ""), r.scope === "device" ? (r.deviceId ?? "") : "", r.pos, r.reason ?? null, r.ts);
+  }
+  async syncResetFor(userId: string, deviceId: string): Promise<StreamPos> {
+    const row = this.db
+      .prepare(
+        `SELECT COALESCE(MAX(pos), 0) AS p FROM sync_resets WHERE scope = 'all'
+            OR (scope = 'user' AND user_id = ?) OR (scope = 'device' AND user_id = ? AND device_id = ?)`,
+      )
+      .get(userId, userId, deviceId) as { p: number };
+    return asStreamPos(row.p);
   }
 }
 

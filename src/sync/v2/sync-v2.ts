@@ -30,6 +30,11 @@ export interface SyncEvents {
   staleToken?(userId: UserId, cause: string): void;
   /** Called once per request with the requested presence (the presence module marks activity). */
   syncing?(userId: UserId, setPresence: SyncV2Request["setPresence"]): void;
+  /**
+   * Resolves once a token naming `pos` may leave the server: the durable high-water mark
+   * (streams/high-water-mark.ts) must cover every position a client has been told about.
+   */
+  issuing?(pos: StreamPos): Promise<void>;
 }
 
 export type Mode = "polylog" | "linear" | "longpoll";
@@ -109,6 +114,7 @@ export class SyncV2Engine {
       ctx.response.device_one_time_keys_count = await storage.keys.oneTimeKeyCounts(userId, deviceId);
       ctx.response.device_unused_fallback_key_types = await storage.keys.unusedFallbackKeyTypes(userId, deviceId);
     }
+    await this.events.issuing?.(ctx.upto);
     return { body: pruneEmpty(ctx.response), mode };
   }
 

@@ -1,16 +1,12 @@
 /**
  * presence: m.presence events for users sharing a room with the requester (and the
- * requester), changed in the range. Skipped when the filter excludes m.presence.
+ * requester), changed in the range, as the presence filter allows.
  */
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
+import { compileNonRoomEventFilter } from "../filter-types.js";
 import { sharedUsers } from "../shared-users.js";
 import type { PresenceRow } from "../../../storage/rows.js";
-
-function excluded(ctx: SyncV2Context): boolean {
-  const f = ctx.filter.presence;
-  return f?.not_types?.includes("m.presence") === true || (f?.types !== undefined && !f.types.includes("m.presence")) || f?.limit === 0;
-}
 
 function toEvent(ctx: SyncV2Context, p: PresenceRow, now: number): Record<string, unknown> {
   const content: Record<string, unknown> = { presence: p.state, last_active_ago: Math.max(0, now - p.lastActiveTs), currently_active: p.currentlyActive };
@@ -20,13 +16,19 @@ function toEvent(ctx: SyncV2Context, p: PresenceRow, now: number): Record<string
 }
 
 async function fill(ctx: SyncV2Context, userIds: readonly string[] | null): Promise<void> {
-  if (excluded(ctx)) return;
+  // The presence filter: types/not_types (globs) on m.presence, senders/not_senders on whose
+  // presence it is, limit on how many.
+  const f = ctx.filter.presence;
+  const typeAllowed = compileNonRoomEventFilter({ ...(f?.types ? { types: f.types } : {}), ...(f?.not_types ? { not_types: f.not_types } : {}) });
+  if (f?.limit === 0 || !typeAllowed("m.presence", ctx.userId)) return;
+  const allowed = compileNonRoomEventFilter(f);
   const shared = await sharedUsers(ctx);
-  const candidates = userIds === null ? [...shared] : [...new Set(userIds)].filter((u) => shared.has(u as never));
+  const candidates = (userIds === null ? [...shared] : [...new Set(userIds)].filter((u) => shared.has(u as never))).filter((u) => allowed("m.presence", u));
   if (candidates.length === 0) return;
   const rows = await ctx.deps.storage.presence.changed(candidates as never, ctx.since, ctx.upto);
   const now = Date.now();
-  ctx.response.presence.events = rows.map((p) => toEvent(ctx, p, now));
+  const events = rows.map((p) => toEvent(ctx, p, now));
+  ctx.response.presence.events = f?.limit !== undefined ? events.slice(-f.limit) : events;
 }
 
 export const presenceItem: Item = {

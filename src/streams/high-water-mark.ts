@@ -1,0 +1,105 @@
+/**
+ * HighWaterMark: a durable record, kept OUTSIDE the database (a small file next to it), of
+ * the highest position any client has been handed in a token, and the epoch it belongs to.
+ * In:  ensure(pos) before a token naming `pos` leaves the server; check(db) at start-up.
+ * Out: at start-up, "behind" when the database's highest position is below the recorded
+ *      one in the same epoch: clients have seen positions this database does not have (a
+ *      restore from backup, a failover to a lagging copy, a lost tail after power loss).
+ * Durability: write to a temp file, fsync, rename over the old file, fsync the directory.
+ * Concurrency: one write at a time; callers waiting for a lower or equal mark share it.
+ */
+import { open, rename, readFile, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+
+export interface HighWaterRecord {
+  epoch: string;
+  pos: number;
+}
+
+export async function readHighWaterMark(path: string): Promise<HighWaterRecord | null> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+  const parsed = JSON.parse(text) as Partial<HighWaterRecord>;
+  if (typeof parsed.epoch !== "string" || typeof parsed.pos !== "number") throw new Error(`corrupt high-water mark file ${path}`);
+  return { epoch: parsed.epoch, pos: parsed.pos };
+}
+
+async function writeDurably(path: string, record: HighWaterRecord): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, "w", 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(record) + "\n");
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export class HighWaterMark {
+  private recorded: number;
+  private writing: Promise<void> | null = null;
+  private wanted = 0;
+
+  constructor(private readonly path: string, private epoch: string, recorded: number) {
+    this.recorded = recorded;
+  }
+
+  /** Resolves once the file says at least `pos` (usually at once: the mark only grows). */
+  async ensure(pos: number): Promise<void> {
+    if (pos <= this.recorded) return;
+    this.wanted = Math.max(this.wanted, pos);
+    while (this.recorded < pos) {
+      if (!this.writing) {
+        const target = this.wanted;
+        this.writing = writeDurably(this.path, { epoch: this.epoch, pos: target })
+          .then(() => {
+            this.recorded = Math.max(this.recorded, target);
+          })
+          .finally(() => {
+            this.writing = null;
+          });
+      }
+      await this.writing;
+    }
+  }
+
+  /** After an epoch rotation the mark starts again from the database's position. */
+  async reset(epoch: string, pos: number): Promise<void> {
+    this.epoch = epoch;
+    this.recorded = -1;
+    this.wanted = 0;
+    await writeDurably(this.path, { epoch, pos });
+    this.recorded = pos;
+  }
+
+  get value(): number {
+    return this.recorded;
+  }
+}
+
+export type StartupVerdict =
+  | { kind: "fresh" } // no file yet
+  | { kind: "ok" }
+  | { kind: "other-epoch"; fileEpoch: string } // the file belongs to another database
+  | { kind: "behind"; fileEpoch: string; recorded: number; database: number };
+
+/** Compares the file with the database at start-up. */
+export function judgeStartup(file: HighWaterRecord | null, db: { epoch: string; highest: number }): StartupVerdict {
+  if (!file) return { kind: "fresh" };
+  if (file.epoch !== db.epoch) return { kind: "other-epoch", fileEpoch: file.epoch };
+  if (db.highest < file.pos) return { kind: "behind", fileEpoch: file.epoch, recorded: file.pos, database: db.highest };
+  return { kind: "ok" };
+}
