@@ -60,6 +60,7 @@ export interface AppOptions {
 /** Everything the HTTP routes need, built once. */
 export interface Services {
   config: Config;
+  /** Advertised in .well-known and login; without a configured one, the address bound by listen(). */
   publicBaseUrl: string;
   storage: Storage;
   notifier: Notifier;
@@ -126,7 +127,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   const unreadCounts = new UnreadCounts(storage);
   const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock, new PushRecipients(storage, pushRules, clock));
   const memberships = new Memberships(storage, writer, serverName);
-  const accountData = new AccountData(storage);
+  const accountData = new AccountData(storage, { readPushRules: (u) => pushRules.all(u) });
   const typing = new Typing(storage, clock, TYPING_DEFAULTS);
   const presence = new Presence(storage, clock, { idleAfterMs: config.presence.idleAfterMs });
   const syncV2 = new SyncV2Engine(
@@ -273,8 +274,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const addr = http.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
       const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
-      logger.info({ serverName: config.serverName, url: `http://${host}:${port}` }, "listening");
-      return `http://${host}:${port}`;
+      const url = `http://${host}:${port}`;
+      // The default public URL was computed from the configured port, which may be 0 (any).
+      if (!config.publicBaseUrl) services.publicBaseUrl = url;
+      logger.info({ serverName: config.serverName, url }, "listening");
+      return url;
     },
     close() {
       closed ??= (async () => {

@@ -1,7 +1,7 @@
 /**
  * Does a receipt's event belong to the thread the client named? Synapse's rules for
  * POST /receipt with a `thread_id` (its get_thread_id and get_thread_id_for_receipts), which
- * follow relations (`m.relates_to`) upwards at most MAX_HOPS times:
+ * follow relations (`m.relates_to`) upwards at most MAX_HOPS times (Synapse allows a few more):
  *
  *   A <--[m.thread]-- B <--[m.annotation]-- C
  *   ^
@@ -18,7 +18,8 @@ import type { Storage } from "../storage/storage.js";
 import type { EventRow } from "../storage/rows.js";
 
 export const MAIN_THREAD = "main";
-const MAX_HOPS = 5;
+/** The spec recommends 3 hops ("Threaded read receipts"); push/thread-of.ts uses the same bound. */
+const MAX_HOPS = 3;
 
 interface Relation {
   relType: string;

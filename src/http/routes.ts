@@ -30,14 +30,14 @@ import { registerToDeviceRoutes } from "../api/client/to-device.js";
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
   const router = new ClientRouter(app, s.authenticator);
-  registerVersionRoutes(router, { publicBaseUrl: s.publicBaseUrl });
+  registerVersionRoutes(router, { publicBaseUrl: () => s.publicBaseUrl });
   registerRegisterRoutes(router, { registration: s.registration, registerLimiter: s.limits.registerPerAddress, registrationTokens: s.config.registration.tokens, registrationMode: s.config.registration.mode });
   registerLoginRoutes(router, {
     login: s.login,
     sessions: s.sessions,
     perAddress: s.limits.loginPerAddress,
     perAccount: s.limits.loginPerAccount,
-    publicBaseUrl: s.publicBaseUrl,
+    publicBaseUrl: () => s.publicBaseUrl,
     serverName: s.config.serverName,
   });
   registerAccountRoutes(router, { accounts: s.accountManagement });

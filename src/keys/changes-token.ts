@@ -4,7 +4,7 @@
  * below it; rooms/pagination-token.ts draws the picture).
  * In:  a sync `next_batch` (`s<L>_<stamp>_<epoch>`, what the spec says clients pass; as a
  *      boundary it is L+1), or `t<B>` as /messages and /context hand out.
- * Out: B; null for a sync token that a database which no longer exists issued (sync/token.ts
+ * Out: B; null for a sync token that a database which no longer exists issued (streams/sync-token.ts
  *      `checkSyncToken`: wrong epoch, beyond the frontier, or a stamp that differs).
  * Errors: anything else is 400 M_INVALID_PARAM (never read as 0). Read-only.
  * Every token form /keys/changes accepts is decoded here and nowhere else.
@@ -12,7 +12,7 @@
 import type { Storage } from "../storage/storage.js";
 import { decodeRoomToken } from "../rooms/pagination-token.js";
 import { asStreamPos, type StreamPos } from "../streams/position.js";
-import { checkSyncToken, decodeSyncToken, looksLikeSyncToken } from "../sync/token.js";
+import { checkSyncToken, decodeSyncToken, looksLikeSyncToken } from "../streams/sync-token.js";
 
 export async function decodeChangesToken(token: string, storage: Storage): Promise<StreamPos | null> {
   if (!looksLikeSyncToken(token)) return decodeRoomToken(token);

@@ -15,8 +15,7 @@
  *   a one-time key id already holding a different key: M_UNKNOWN (as Synapse).
  * Concurrency: the caller runs uploads of one device one at a time (read, check, write).
  */
-import { BadJsonError, InvalidParamError, InvalidSignatureError, UnknownError } from "../errors/matrix-error.js";
-import { canonicalJson } from "../events/canonical-json.js";
+import { BadJsonError, InvalidSignatureError, UnknownError } from "../errors/matrix-error.js";
 import type { DeviceId, UserId } from "../events/ids.js";
 import type { Storage } from "../storage/storage.js";
 import { deviceEd25519Key, isSignedByDevice } from "./device-signatures.js";
@@ -67,7 +66,7 @@ interface Device {
 export async function uploadKeys(storage: Storage, device: Device, body: KeysUploadBody): Promise<void> {
   const { userId, deviceId } = device;
   const stored = (await storage.keys.deviceKeys(userId, [deviceId]))[0]?.keys ?? null;
-  const deviceKeys = body.device_keys ? checkDeviceKeys(body.device_keys, device, stored) : null;
+  const deviceKeys = body.device_keys ? checkDeviceKeys(body.device_keys, device) : null;
   // Signed one-time and fallback keys are checked with the identity key of this upload, or
   // the one published before (clients top up one-time keys without re-sending device keys).
   const signingKey = deviceEd25519Key(deviceKeys ?? stored ?? {}, deviceId);
@@ -88,7 +87,7 @@ export async function uploadKeys(storage: Storage, device: Device, body: KeysUpl
 }
 
 /** The device keys to store (without `unsigned`, which no signature covers), or a refusal. */
-function checkDeviceKeys(body: DeviceKeysBody, device: Device, stored: Record<string, unknown> | null): Record<string, unknown> {
+function checkDeviceKeys(body: DeviceKeysBody, device: Device): Record<string, unknown> {
   if (body.user_id !== device.userId) throw new BadJsonError("device_keys.user_id does not match the authenticated user");
   if (body.device_id !== device.deviceId) throw new BadJsonError("device_keys.device_id does not match the authenticated device");
   const ed25519 = deviceEd25519Key(body, device.deviceId);
@@ -96,9 +95,9 @@ function checkDeviceKeys(body: DeviceKeysBody, device: Device, stored: Record<st
   if (!isSignedByDevice(body, device.userId, device.deviceId, ed25519)) {
     throw new InvalidSignatureError(`device_keys is not signed by ed25519:${device.deviceId}`);
   }
-  if (stored !== null && canonicalJson(stored.keys ?? null) !== canonicalJson(body.keys)) {
-    throw new InvalidParamError("This device already published different identity keys; log in again to get a new device");
-  }
+  // New identity keys for an existing device replace the old ones (and the change is
+  // announced in device lists), as Synapse does: a client that lost its crypto store but
+  // kept its access token must be able to publish fresh keys. Clients detect the change.
   const { unsigned: _unsigned, ...keys } = body;
   return keys;
 }

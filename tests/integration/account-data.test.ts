@@ -94,6 +94,18 @@ describe("account data and tags", () => {
       }
     });
 
+    it("m.push_rules reads as the push rules (global) and as {} in a room, as Synapse answers", async () => {
+      const global = await api<{ global?: Record<string, unknown> }>(base, "GET", globalPath(alice, "m.push_rules"), { token: alice.accessToken });
+      assert.equal(global.status, 200, JSON.stringify(global.body));
+      await assertMatchesSpec("account-data.yaml", "/user/{userId}/account_data/{type}", "get", 200, global.body);
+      const rules = await api(base, "GET", `${V3}/pushrules/`, { token: alice.accessToken });
+      assert.deepEqual(global.body, rules.body, "the same document as GET /pushrules/");
+      assert.ok(Array.isArray(global.body.global?.override));
+      const room = await api(base, "GET", roomPath(alice, roomId, "m.push_rules"), { token: alice.accessToken });
+      assert.equal(room.status, 200);
+      assert.deepEqual(room.body, {});
+    });
+
     it("a body that is not a JSON object is 400 (M_BAD_JSON for an array, M_NOT_JSON for garbage)", async () => {
       const arr = await api(base, "PUT", globalPath(alice, "org.example.bad"), { token: alice.accessToken, body: [1, 2] });
       assert.equal(arr.status, 400);

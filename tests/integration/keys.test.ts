@@ -199,15 +199,17 @@ describe("POST /keys/upload", () => {
       assert.deepEqual(stored[0]?.keys["org.example.extra"], { nested: ["a", 1] });
     });
 
-    it("different identity keys for a device that already published some: 400 M_INVALID_PARAM, old keys kept", async () => {
+    it("new identity keys for a device replace the old ones and announce a device-list change (as Synapse)", async () => {
       const alice = await fresh();
       const d = device(alice);
       await uploadOk(server, alice, { device_keys: d.deviceKeys() });
+      const before = await storageOf(server).streams.highestPosition();
       const replacement = new TestDevice(alice.userId, alice.deviceId);
-      assertRefused(await upload(server, alice, { device_keys: replacement.deviceKeys(), one_time_keys: replacement.oneTimeKeys(1) }), "M_INVALID_PARAM");
+      await uploadOk(server, alice, { device_keys: replacement.deviceKeys() });
       const stored = await storageOf(server).keys.deviceKeys(alice.userId as UserId);
-      assert.deepEqual(stored[0]?.keys, d.deviceKeys());
-      assert.deepEqual(await server.app.services.e2eKeys.oneTimeKeyCounts(alice.userId as UserId, alice.deviceId as DeviceId), { signed_curve25519: 0 });
+      assert.deepEqual(stored[0]?.keys, replacement.deviceKeys());
+      const log = await storageOf(server).streams.read(before, await storageOf(server).streams.highestPosition(), 100);
+      assert.ok(log.some((r) => r.kind === "device_list" && r.userId === alice.userId), "a device_list change is recorded");
     });
 
     it("a device deleted and logged in again under the same id may publish new keys", async () => {

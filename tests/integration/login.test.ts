@@ -123,6 +123,7 @@ describe("POST /login", () => {
     const wk = res.body.well_known as { "m.homeserver": { base_url: string } };
     assert.equal(typeof wk["m.homeserver"].base_url, "string");
     assert.match(wk["m.homeserver"].base_url, /^https?:\/\//);
+    assert.equal(wk["m.homeserver"].base_url, base, "the bound address, not the configured port 0");
   });
 
   it("logs in with an m.id.user identifier holding the full user id", async () => {

@@ -324,6 +324,8 @@ describe("profile, filters, capabilities, versions, well-known", () => {
       assert.equal(res.status, 200);
       await assertMatchesSpec("wellknown.yaml", "/matrix/client", "get", 200, res.body);
       assert.match(res.body["m.homeserver"].base_url, /^https?:\/\/[^/]+$/);
+      // The server listens on port 0 (any): the advertised URL is the one actually bound.
+      assert.equal(res.body["m.homeserver"].base_url, base, "a client following .well-known reaches this server");
       assert.ok(res.headers.get("content-type")?.startsWith("application/json"));
     });
   });

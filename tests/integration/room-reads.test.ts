@@ -181,7 +181,7 @@ describe("room reads", () => {
         [{}, 400, "M_MISSING_PARAM"],
         [{ dir: "x" }, 400, "M_INVALID_PARAM"],
         [{ dir: "b", from: "garbage" }, 400, "M_INVALID_PARAM"],
-        [{ dir: "b", to: "s1_2_3" }, 400, "M_INVALID_PARAM"],
+        [{ dir: "b", to: "x1_2_3" }, 400, "M_INVALID_PARAM"], // (sync next_batch tokens, s<pos>_<stamp>_<epoch>, are accepted)
         [{ dir: "b", limit: "-1" }, 400, "M_INVALID_PARAM"],
         [{ dir: "b", limit: "ten" }, 400, "M_INVALID_PARAM"],
         [{ dir: "b", filter: "{not json" }, 400, "M_INVALID_PARAM"],

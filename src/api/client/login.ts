@@ -23,7 +23,8 @@ export interface LoginDeps {
   sessions: Sessions;
   perAddress: RateLimiter;
   perAccount: RateLimiter;
-  publicBaseUrl: string;
+  /** Read per request: with `listen.port: 0` it is known only once listening. */
+  publicBaseUrl: () => string;
   serverName: string;
 }
 
@@ -55,7 +56,7 @@ export function registerLoginRoutes(router: ClientRouter, deps: LoginDeps): void
         withRefresh: body.refresh_token === true,
         ip,
       });
-      return { ...tokens, home_server: deps.serverName, well_known: { "m.homeserver": { base_url: deps.publicBaseUrl } } };
+      return { ...tokens, home_server: deps.serverName, well_known: { "m.homeserver": { base_url: deps.publicBaseUrl() } } };
     },
   });
 

@@ -10,7 +10,8 @@ export const SUPPORTED_VERSIONS = [
 /** Unstable features we actually implement; grow this only with the feature. */
 export const UNSTABLE_FEATURES: Record<string, boolean> = {};
 
-export function registerVersionRoutes(router: ClientRouter, deps: { publicBaseUrl: string }): void {
+/** `publicBaseUrl` is read per request: with `listen.port: 0` it is known only once listening. */
+export function registerVersionRoutes(router: ClientRouter, deps: { publicBaseUrl: () => string }): void {
   // Clients send their token here too (MSC4026); it is accepted and ignored.
   router.exact({
     method: "GET",
@@ -22,6 +23,6 @@ export function registerVersionRoutes(router: ClientRouter, deps: { publicBaseUr
     method: "GET",
     path: "/.well-known/matrix/client",
     auth: "none",
-    handler: async () => ({ "m.homeserver": { base_url: deps.publicBaseUrl } }),
+    handler: async () => ({ "m.homeserver": { base_url: deps.publicBaseUrl() } }),
   });
 }

@@ -9,7 +9,7 @@ import { BadJsonError, InvalidParamError } from "../../errors/matrix-error.js";
 import type { UserId } from "../../events/ids.js";
 import { Filter, type FilterBody } from "../../filters/filter-schema.js";
 import type { Storage } from "../../storage/storage.js";
-import { decodeSyncToken, type SyncToken } from "../token.js";
+import { decodeSyncToken, type SyncToken } from "../../streams/sync-token.js";
 
 export type StateAfterField = "state_after" | "org.matrix.msc4222.state_after";
 

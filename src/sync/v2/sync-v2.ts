@@ -12,7 +12,7 @@ import type { Sequencer } from "../../streams/sequencer.js";
 import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import { SharedWork } from "../../util/shared-work.js";
 import type { Clock } from "../../util/clock.js";
-import { checkSyncToken, encodeSyncToken } from "../token.js";
+import { checkSyncToken, encodeSyncToken } from "../../streams/sync-token.js";
 import { SyncV2Context, type SyncDeps } from "./context.js";
 import type { SyncV2Request } from "./request.js";
 import { hasContent, pruneEmpty } from "./response.js";

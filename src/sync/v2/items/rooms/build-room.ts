@@ -3,6 +3,7 @@
  * (timeline, state, ephemeral, summary, unread counts, account data). An incremental
  * joined room with nothing new is left out (returns false).
  */
+import { filterEventFields, type ClientEvent } from "../../../../events/client-event.js";
 import { HistoryVisibility } from "../../../../rooms/visibility.js";
 import type { SyncV2Context } from "../../context.js";
 import type { RoomPlan } from "../../room-plan.js";
@@ -34,9 +35,11 @@ export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChange
   const quiet = timeline.rows.length === 0 && stateRows.length === 0 && accountData.length === 0 && ephemeral.length === 0;
   if (plan.section === "join" && quiet && !ctx.wantsFullState && !plan.newlyJoined) return false;
 
-  const serialize = { omitRoomId: true, format: ctx.filter.event_format ?? "client", ...(ctx.filter.event_fields ? { eventFields: ctx.filter.event_fields } : {}) } as const;
-  const timelineEvents = await ctx.deps.serializer.serialize(timeline.rows, serialize);
-  const stateEvents = await ctx.deps.serializer.serialize(stateRows, serialize);
+  const serialize = { omitRoomId: true, format: ctx.filter.event_format ?? "client" } as const;
+  const fields = ctx.filter.event_fields ?? [];
+  const shape = (evs: ClientEvent[]) => (fields.length > 0 ? evs.map((e) => withEventFields(e, fields)) : evs);
+  const timelineEvents = shape(await ctx.deps.serializer.serialize(timeline.rows, serialize));
+  const stateEvents = shape(await ctx.deps.serializer.serialize(stateRows, serialize));
   const stateKey = ctx.request.stateAfter ?? "state";
   const base = {
     timeline: { events: timelineEvents, limited: timeline.limited || (plan.newlyJoined && !ctx.isInitial), prev_batch: timeline.prevBatch },
@@ -54,4 +57,20 @@ export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChange
     ...(await unreadCounts(ctx, plan.roomId)),
   } as JoinedRoom;
   return true;
+}
+
+/**
+ * The filter's event_fields, plus the fields sync.yaml's ClientEventWithoutRoomID requires
+ * (event_id, type, sender, origin_server_ts, content, state_key on state events): the spec
+ * lets a server include more than was asked for, and clients rely on these.
+ */
+function withEventFields(ev: ClientEvent, fields: readonly string[]): ClientEvent {
+  const out = filterEventFields(ev, fields);
+  out.event_id = ev.event_id;
+  out.type = ev.type;
+  out.sender = ev.sender;
+  out.origin_server_ts = ev.origin_server_ts;
+  out.content ??= {};
+  if (ev.state_key !== undefined) out.state_key = ev.state_key;
+  return out;
 }

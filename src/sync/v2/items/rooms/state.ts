@@ -6,11 +6,15 @@
  *     limited: otherwise every change is in the timeline);
  *   `state_after` (MSC4222) = state at the end of the timeline, again only changed entries
  *     for a client that had the room.
- * Full state (initial, full_state, newly joined) sends every entry. With lazy-loading, only
- * the membership events of the timeline's senders (and the user's own) are sent.
+ * Full state (initial, full_state, newly joined) sends every entry.
+ * Lazy-loading members (spec "Lazy-loading room members", sync.yaml): member events are
+ * limited to those of the timeline's senders (whether or not they changed: we do not track
+ * what a device already has, so "redundant" members are always sent), the user's own on full
+ * state, and the heroes' when the room needs heroes (full state or a gap). A limited
+ * incremental sync keeps every membership change of the gap, as the spec requires.
  */
 import type { EventRow } from "../../../../storage/rows.js";
-import { asStreamPos } from "../../../../streams/position.js";
+import { asStreamPos, type StreamPos } from "../../../../streams/position.js";
 import type { SyncV2Context } from "../../context.js";
 import type { RoomPlan } from "../../room-plan.js";
 import type { TimelineWindow } from "./timeline.js";
@@ -18,22 +22,42 @@ import type { TimelineWindow } from "./timeline.js";
 export async function roomState(ctx: SyncV2Context, plan: RoomPlan, timeline: TimelineWindow): Promise<EventRow[]> {
   const full = ctx.wantsFullState || plan.newlyJoined;
   const after = ctx.request.stateAfter !== null;
-  let at: number;
-  if (after) at = plan.end;
-  else {
-    if (!full && !timeline.limited) return [];
-    at = (timeline.rows[0]?.pos ?? plan.end + 1) - 1;
-  }
+  const at = after ? plan.end : (timeline.rows[0]?.pos ?? plan.end + 1) - 1;
   if (at < 1) return [];
-  let rows = await ctx.deps.storage.events.stateAt(plan.roomId, asStreamPos(at));
+  // Without a gap, classic `state` has nothing to say (every change is in the timeline)…
+  const wantsDelta = full || after || timeline.limited;
+  let rows = wantsDelta ? await ctx.deps.storage.events.stateAt(plan.roomId, asStreamPos(at)) : [];
   if (!full) rows = rows.filter((r) => r.pos > ctx.since!);
   if (ctx.lazyLoadMembers) {
-    const needed = new Set<string>([ctx.userId, ...timeline.rows.map((r) => r.pdu.sender)]);
-    const all = full ? rows : await ctx.deps.storage.events.stateAt(plan.roomId, asStreamPos(at));
-    const members = all.filter((r) => r.pdu.type === "m.room.member" && needed.has(r.pdu.state_key!));
-    const inTimeline = new Set(timeline.rows.map((r) => r.eventId));
-    rows = [...rows.filter((r) => r.pdu.type !== "m.room.member"), ...members.filter((m) => after || !inTimeline.has(m.eventId))];
-    rows = [...new Map(rows.map((r) => [r.eventId, r])).values()].sort((a, b) => a.pos - b.pos);
+    // …but with lazy-loading the senders' memberships are owed whatever happened.
+    rows = await lazyMembers(ctx, plan, timeline, rows, asStreamPos(at), full);
   }
   return rows.filter((r) => ctx.stateFilter(r.pdu, plan.roomId));
+}
+
+async function lazyMembers(ctx: SyncV2Context, plan: RoomPlan, timeline: TimelineWindow, rows: EventRow[], at: StreamPos, full: boolean): Promise<EventRow[]> {
+  const needed = new Set<string>(timeline.rows.map((r) => r.pdu.sender));
+  if (full) needed.add(ctx.userId);
+  if (full || timeline.limited) for (const h of await heroes(ctx, plan.roomId)) needed.add(h);
+  // A gap's membership changes stay even for users who sent nothing shown (spec: MUST).
+  const keepAllChanges = !full && timeline.limited;
+  const inTimeline = new Set(timeline.rows.map((r) => r.eventId));
+  const after = ctx.request.stateAfter !== null;
+  // With state_after the client ignores the timeline's state: a member event it carries stays.
+  const kept = rows.filter((r) => r.pdu.type !== "m.room.member" || keepAllChanges || needed.has(r.pdu.state_key!) || (after && inTimeline.has(r.eventId)));
+  const have = new Set(kept.filter((r) => r.pdu.type === "m.room.member").map((r) => r.pdu.state_key!));
+  for (const userId of needed) {
+    if (have.has(userId)) continue;
+    const member = await ctx.deps.storage.events.stateEntryAt(plan.roomId, "m.room.member", userId, at);
+    // Classic state describes the timeline's start; a member event the timeline carries is not repeated.
+    if (member && (after || !inTimeline.has(member.eventId))) kept.push(member);
+  }
+  return kept.sort((a, b) => a.pos - b.pos);
+}
+
+/** The heroes the summary names when the room has neither name nor canonical alias. */
+async function heroes(ctx: SyncV2Context, roomId: string): Promise<string[]> {
+  const s = await ctx.deps.storage.rooms.summary(roomId);
+  if (!s || s.name || s.canonicalAlias) return [];
+  return s.heroes.filter((u) => u !== ctx.userId).slice(0, 5);
 }

@@ -15,7 +15,7 @@
  * docs/decisions/0004-sync-tokens.md records why.
  */
 import { InvalidParamError } from "../errors/matrix-error.js";
-import { asStreamPos, type StreamPos } from "../streams/position.js";
+import { asStreamPos, type StreamPos } from "./position.js";
 
 export interface SyncToken {
   /** Last position the client has seen. */
