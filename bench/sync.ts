@@ -27,7 +27,7 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { round } from "./lib/load.js";
-import { MatrixClient, pool, type Json } from "./lib/matrix-client.js";
+import { MatrixClient, pool, socketRetries, type Json } from "./lib/matrix-client.js";
 import { cachedSeed, copyForRun, type SeedInfo } from "./lib/seed.js";
 import { repoRoot, startServerProcess, type BenchServer } from "./lib/server-process.js";
 import { cachedSynapseSeed, copySynapseForRun, ensureSynapse, startSynapse } from "./lib/synapse.js";
@@ -144,7 +144,7 @@ async function measureIncremental(client: MatrixClient, sender: MatrixClient, ro
 }
 
 /** A device looping on long-polls until aborted; counts how often the server answered it. */
-function parkLoop(client: MatrixClient, since: string, signal: AbortSignal, counters: { returns: number }): Promise<void> {
+function parkLoop(client: MatrixClient, since: string, signal: AbortSignal, counters: { returns: number; errors: number }): Promise<void> {
   return (async () => {
     let token = since;
     while (!signal.aborted) {
@@ -152,8 +152,10 @@ function parkLoop(client: MatrixClient, since: string, signal: AbortSignal, coun
         const r = await client.sync({ since: token, timeoutMs: 90_000 }, signal);
         counters.returns++;
         token = String(r.body.next_batch);
-      } catch (e) {
-        if (!signal.aborted) throw e;
+      } catch {
+        if (signal.aborted) break;
+        counters.errors++; // re-park after a moment rather than end the run
+        await sleep(100);
       }
     }
   })();
@@ -187,6 +189,7 @@ async function wakeLoop(measured: MatrixClient, sender: MatrixClient, roomId: st
   const sendLatencies: number[] = [];
   let token = since;
   let spurious = 0;
+  let spuriousSample = "";
   for (let i = 0; latencies.length < iterations; i++) {
     const text = `wake ${i} ${Date.now()}`;
     const parkedSync = measured.sync({ since: token, timeoutMs: 60_000 });
@@ -200,12 +203,13 @@ async function wakeLoop(measured: MatrixClient, sender: MatrixClient, roomId: st
     const got = Object.values(joined(r.body)).some((room) => room.timeline?.events?.some((e) => e.content?.body === text));
     if (!got) {
       spurious++; // woken by something else (or before the send): not a wake-up sample
-      if (spurious > iterations) throw new Error("parked sync keeps answering without the sent event");
+      spuriousSample ||= JSON.stringify(r.body).slice(0, 400);
+      if (spurious > iterations) throw new Error(`parked sync keeps answering without the sent event, e.g. ${spuriousSample}`);
       continue;
     }
     if (i >= 3) latencies.push(t1 - t0);
   }
-  return { ...stats(latencies), sendResponse: stats(sendLatencies), spurious };
+  return { ...stats(latencies), sendResponse: stats(sendLatencies), spurious, ...(spuriousSample ? { spuriousSample } : {}) };
 }
 
 async function measureWake(server: BenchServer, info: SeedInfo) {
@@ -225,13 +229,13 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
   await sleep(1000);
   const rssBefore = await rssSample(server);
   const abort = new AbortController();
-  const counters = { returns: 0 };
+  const counters = { returns: 0, errors: 0 };
   const loops = idle.map((c) => parkLoop(c, idleSince, abort.signal, counters));
   await sleep(3000); // all requests arrive and park
   const rssAfter = await rssSample(server);
   log(`  wake-up with ${parked} parked long-polls (${wakeIterations} sends)`);
   const many = await wakeLoop(measured, sender, roomId, token, wakeIterations);
-  const backgroundReturns = counters.returns;
+  const background = { returns: counters.returns, errors: counters.errors };
   abort.abort();
   await Promise.allSettled(loops);
 
@@ -261,7 +265,7 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
   }
   return {
     one: { parked: 1, ...one },
-    many: { parked, ...many, backgroundReturns },
+    many: { parked, ...many, background },
     memory: { rssBeforeBytes: rssBefore, rssAfterBytes: rssAfter, parkedAdded: parked - 1, bytesPerParkedLongPoll: Math.round((rssAfter - rssBefore) / (parked - 1)) },
     fanOut: { parked, rounds, ...stats(fanLatencies), lastResponseMs: stats(roundMax).p50ms, spurious: fanSpurious },
   };
@@ -334,6 +338,7 @@ async function main(): Promise<void> {
     shape: { eventsPerRoom: 20, membersPerRoom: 5, timeline: "server default limit", presence: "set_presence=offline" },
     options: { sizes, synapseSizes, parked, wakeIterations, incrementalIterations, cpuProf: args["cpu-prof"] },
     results,
+    socketRetries: socketRetries.count,
     ratios: { sluice: r, synapseOverSluice: vsSynapse },
     goals: [
       goal("initial sync per room: 10,000 rooms vs 100 rooms", r.initialPerRoom10000vs100, "<= 2", (v) => v <= 2),

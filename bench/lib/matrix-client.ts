@@ -5,6 +5,25 @@
  */
 export type Json = Record<string, unknown>;
 
+/** Socket errors retried once: a keep-alive connection the server closed just as a request went out on it. */
+export const socketRetries = { count: 0 };
+
+/**
+ * fetch, retried once when the connection was closed under it (Synapse closes idle
+ * keep-alive connections; undici may pick one just then). Every call here is safe to
+ * repeat: GETs, and PUT /send with the same transaction id.
+ */
+export async function fetchRetry(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const code = ((e as { cause?: { code?: string } }).cause ?? {}).code;
+    if (init.signal?.aborted || (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET")) throw e;
+    socketRetries.count++;
+    return fetch(url, init);
+  }
+}
+
 export class MatrixClient {
   private txn = 0;
   constructor(
@@ -23,7 +42,7 @@ export class MatrixClient {
   }
 
   async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Json> {
-    const r = await fetch(`${this.api}${path}`, { method, headers: this.headers(), ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+    const r = await fetchRetry(`${this.api}${path}`, { method, headers: this.headers(), ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
     const text = await r.text();
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as Json;
@@ -44,7 +63,7 @@ export class MatrixClient {
   }
 
   static async login(baseUrl: string, user: string, password: string, deviceId?: string): Promise<MatrixClient> {
-    const r = await fetch(`${baseUrl}/_matrix/client/v3/login`, {
+    const r = await fetchRetry(`${baseUrl}/_matrix/client/v3/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ type: "m.login.password", identifier: { type: "m.id.user", user }, password, ...(deviceId ? { device_id: deviceId } : {}) }),
@@ -77,7 +96,7 @@ export class MatrixClient {
 
   /** GET /sync, returning the raw body size and the parsed body. */
   async sync(params: { since?: string | null; timeoutMs?: number; filter?: string }, signal?: AbortSignal): Promise<{ bytes: number; body: Json }> {
-    const r = await fetch(this.syncUrl(params), { headers: this.headers(), ...(signal ? { signal } : {}) });
+    const r = await fetchRetry(this.syncUrl(params), { headers: this.headers(), ...(signal ? { signal } : {}) });
     const buf = Buffer.from(await r.arrayBuffer());
     if (!r.ok) throw new Error(`sync: ${r.status} ${buf.toString("utf8", 0, 300)}`);
     return { bytes: buf.length, body: JSON.parse(buf.toString("utf8")) as Json };

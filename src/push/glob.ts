@@ -5,53 +5,109 @@
  *   word  — the pattern must match a substring that starts and ends at a word boundary: the
  *           start or end of the value, or a character outside [A-Za-z0-9_] (content.body,
  *           content rules, contains_display_name).
- * Runs of wildcards collapse (`?*?*` ≡ `.{2,}`) so no pattern backtracks worse than a
- * simple one. Compiled expressions are memoised in a bounded table.
- * Pure apart from that table; never throws on any input.
+ * No regular expressions: patterns come from users and bodies from anyone, and a backtracking
+ * engine takes polynomial time on globs like `*a*a*a*b`. The pattern is split at `*` into
+ * chunks; each chunk is placed at its earliest possible position after the previous one
+ * (earliest is never worse for what follows), so a match costs O(value × pattern) at most.
+ * Case-insensitive = both sides lower-cased, compared by code point. Pure; never throws.
  */
 
 export type GlobMode = "whole" | "word";
 
+/** One pattern position: a code point, or ANY for `?`. */
+const ANY = Symbol("any");
+type Unit = string | typeof ANY;
+type Chunk = readonly Unit[];
+
+/** A glob split at its `*`s: `chunks.length - 1` stars sit between the chunks. */
+interface Compiled {
+  chunks: readonly Chunk[];
+}
+
 const MAX_CACHED = 4096;
-const compiled = new Map<string, RegExp>();
+const compiled = new Map<string, Compiled>();
 
-/** Characters with a meaning in a `u`-mode regular expression. */
-function escapeRegex(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
-}
-
-/** The regular expression body for a glob: literal runs escaped, wildcard runs collapsed. */
-function globBody(glob: string, literal: boolean): string {
-  if (literal) return escapeRegex(glob);
-  let out = "";
-  for (const [, text, wild] of glob.matchAll(/([^*?]*)([*?]*)/g)) {
-    out += escapeRegex(text ?? "");
-    if (!wild) continue;
-    const exact = [...wild].filter((c) => c === "?").length;
-    out += wild.includes("*") ? `[\\s\\S]{${exact},}` : `[\\s\\S]{${exact}}`;
+function compile(pattern: string, literal: boolean): Compiled {
+  const key = (literal ? "L" : "G") + pattern;
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const chunks: Unit[][] = [[]];
+  for (const ch of pattern.toLowerCase()) {
+    if (!literal && ch === "*") chunks.push([]);
+    else chunks[chunks.length - 1]!.push(!literal && ch === "?" ? ANY : ch);
   }
-  return out;
+  const result: Compiled = { chunks };
+  if (compiled.size >= MAX_CACHED) compiled.clear();
+  compiled.set(key, result);
+  return result;
 }
 
-function regexFor(glob: string, mode: GlobMode, literal: boolean): RegExp {
-  const key = `${mode}${literal ? "L" : "G"}${glob}`;
-  let re = compiled.get(key);
-  if (re) return re;
-  const body = globBody(glob, literal);
-  const source = mode === "whole" ? `^(?:${body})$` : `(?<![A-Za-z0-9_])(?:${body})(?![A-Za-z0-9_])`;
-  re = new RegExp(source, "iu");
-  if (compiled.size >= MAX_CACHED) compiled.clear();
-  compiled.set(key, re);
-  return re;
+/** The value as lower-cased code points; the last one is kept (rules are tried in turn on one event). */
+let lastValue: string | null = null;
+let lastChars: readonly string[] = [];
+function charsOf(value: string): readonly string[] {
+  if (value !== lastValue) {
+    lastValue = value;
+    lastChars = Array.from(value.toLowerCase());
+  }
+  return lastChars;
+}
+
+const WORD_CHAR = /^[a-z0-9_]$/;
+const isWord = (c: string | undefined): boolean => c !== undefined && WORD_CHAR.test(c);
+const startsWord = (v: readonly string[], i: number): boolean => i === 0 || !isWord(v[i - 1]);
+const endsWord = (v: readonly string[], j: number): boolean => j === v.length || !isWord(v[j]);
+
+function chunkAt(v: readonly string[], chunk: Chunk, at: number): boolean {
+  if (at < 0 || at + chunk.length > v.length) return false;
+  for (let k = 0; k < chunk.length; k++) {
+    const u = chunk[k]!;
+    if (u !== ANY && u !== v[at + k]) return false;
+  }
+  return true;
+}
+
+/** Earliest position >= from where `chunk` matches and `ok(position)` holds, or -1. */
+function findChunk(v: readonly string[], chunk: Chunk, from: number, ok: (at: number) => boolean = () => true): number {
+  for (let at = from; at + chunk.length <= v.length; at++) {
+    if (chunkAt(v, chunk, at) && ok(at)) return at;
+  }
+  return -1;
+}
+
+function matches(p: Compiled, v: readonly string[], mode: GlobMode): boolean {
+  const { chunks } = p;
+  const first = chunks[0]!;
+  const last = chunks[chunks.length - 1]!;
+  const wordy = mode === "word";
+  if (chunks.length === 1) {
+    // No star: a fixed-length match.
+    if (!wordy) return first.length === v.length && chunkAt(v, first, 0);
+    return findChunk(v, first, 0, (at) => startsWord(v, at) && endsWord(v, at + first.length)) >= 0;
+  }
+  // First chunk: at the start (whole) or at the earliest word start (word).
+  const start = wordy ? findChunk(v, first, 0, (at) => startsWord(v, at)) : chunkAt(v, first, 0) ? 0 : -1;
+  if (start < 0) return false;
+  let pos = start + first.length;
+  // Middle chunks: earliest placement.
+  for (let c = 1; c < chunks.length - 1; c++) {
+    const chunk = chunks[c]!;
+    const at = findChunk(v, chunk, pos);
+    if (at < 0) return false;
+    pos = at + chunk.length;
+  }
+  // Last chunk: at the very end (whole) or ending at a word end (word).
+  if (!wordy) return v.length - last.length >= pos && chunkAt(v, last, v.length - last.length);
+  return findChunk(v, last, pos, (at) => endsWord(v, at + last.length)) >= 0;
 }
 
 /** Does `value` match the glob `pattern` in `mode`? */
 export function globMatches(pattern: string, value: string, mode: GlobMode): boolean {
-  return regexFor(pattern, mode, false).test(value);
+  return matches(compile(pattern, false), charsOf(value), mode);
 }
 
 /** Does `value` contain `text` (taken literally, no wildcards) between word boundaries? */
 export function containsWord(value: string, text: string): boolean {
   if (text.length === 0) return false;
-  return regexFor(text, "word", true).test(value);
+  return matches(compile(text, true), charsOf(value), "word");
 }

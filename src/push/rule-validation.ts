@@ -3,8 +3,10 @@
  * "Trying to add push rule with … fails with 400" list is the checklist).
  * In:  the path's rule id and the JSON body of PUT /pushrules/global/{kind}/{ruleId},
  *      /enabled and /actions.
- * Out: a NewRule / action list ready to store; `dont_notify` and `coalesce` are stripped
- *      (spec: "Historical Actions" MUST be ignored).
+ * Out: a NewRule / action list ready to store. The historical `dont_notify` and `coalesce`
+ *      are accepted and kept as sent (the evaluator ignores them, as the spec requires):
+ *      matrix-js-sdk mutes a room with ["dont_notify"] and recognises its own mute rule by
+ *      that action when unmuting.
  * Throws: InvalidParamError (M_INVALID_PARAM) for the rule id, BadJsonError (M_BAD_JSON)
  *      naming the field for a malformed body. Conditions of unknown kinds are accepted and
  *      stored (they never match), known kinds must carry their parameters.
@@ -27,17 +29,17 @@ export function validateNewRuleId(ruleId: string | undefined): string {
   return ruleId;
 }
 
-/** An actions array: "notify", the historical names (dropped), or `{ set_tweak: string, value? }`. */
+const NAMED_ACTIONS: ReadonlySet<unknown> = new Set(["notify", "dont_notify", "coalesce"]);
+
+/** An actions array: "notify", the historical "dont_notify"/"coalesce", or `{ set_tweak: string, value? }`. */
 export function validateActions(actions: unknown, field = "actions"): PushAction[] {
   if (!Array.isArray(actions)) throw new BadJsonError(`'${field}' must be an array`);
-  const out: PushAction[] = [];
   actions.forEach((a, i) => {
-    if (a === "notify") out.push(a);
-    else if (a === "dont_notify" || a === "coalesce") return;
-    else if (isObject(a) && typeof a.set_tweak === "string") out.push(a as PushAction);
-    else throw new BadJsonError(`${field}[${i}]: unrecognised action ${JSON.stringify(a)}`);
+    if (!NAMED_ACTIONS.has(a) && !(isObject(a) && typeof a.set_tweak === "string")) {
+      throw new BadJsonError(`${field}[${i}]: unrecognised action ${JSON.stringify(a)}`);
+    }
   });
-  return out;
+  return actions as PushAction[];
 }
 
 function requireString(c: Record<string, unknown>, name: string, at: string): void {

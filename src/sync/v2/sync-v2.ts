@@ -74,9 +74,11 @@ export class SyncV2Engine {
     const deadline = this.clock.now() + req.timeoutMs;
     let mode: Mode;
     let ctx: SyncV2Context;
+    let itemsRan = false;
     for (;;) {
       const upto = this.sequencer.retired();
       ctx = new SyncV2Context(this.deps, userId, deviceId, req, since, upto);
+      itemsRan = false;
       const isInitial = since === null;
       const caughtUp = since !== null && since >= upto;
       const shouldPolylog =
@@ -98,6 +100,7 @@ export class SyncV2Engine {
         continue; // something retired: run linear over it (next turn of the loop)
       }
       mode = shouldPolylog ? "polylog" : "linear";
+      itemsRan = shouldPolylog || !caughtUp;
       if (shouldPolylog) await runPolylog(ctx);
       else if (!caughtUp) await runLinear(ctx, this.opts.linearMaxDelta + 1);
       // Nothing relevant in the slice and time left: move past it and wait (Construct
@@ -109,8 +112,9 @@ export class SyncV2Engine {
       break;
     }
     ctx.response.next_batch = encodeSyncToken({ pos: ctx.upto, stamp: await this.stampAt(ctx.upto), epoch });
-    if (mode === "longpoll") {
-      // Timed out quietly: key counts are still owed to the client.
+    if (!itemsRan) {
+      // Timed out quietly, or caught up with timeout=0: no item ran, but key counts are
+      // still owed to the client (an empty count reads as "no keys left": it would upload more).
       ctx.response.device_one_time_keys_count = await storage.keys.oneTimeKeyCounts(userId, deviceId);
       ctx.response.device_unused_fallback_key_types = await storage.keys.unusedFallbackKeyTypes(userId, deviceId);
     }

@@ -1,4 +1,4 @@
-/* global document, window */
+/* global document, fetch, window */
 // Boots the whole Hydrogen app (login, session list, room list, room, composer) exactly as
 // Hydrogen's own web build does, with the homeserver taken from /config.json (written by
 // the test's static server: the Sluice under test). Errors land on window.__hydrogenErrors

@@ -88,6 +88,23 @@ describe("glob matching", () => {
     assert.ok(globMatches("@room", "hi @room!", "word"));
     assert.ok(containsWord("ping [bob]", "[bob]"));
   });
+  it("stars never let chunks overlap; ? is one code point", () => {
+    assert.ok(!globMatches("ab*ba", "aba", "whole"));
+    assert.ok(globMatches("ab*ba", "abba", "whole"));
+    assert.ok(!globMatches("a*a", "a", "whole"));
+    assert.ok(globMatches("a*a", "aa", "whole"));
+    assert.ok(globMatches("a?b", "a😀b", "whole"));
+    assert.ok(!globMatches("a??b", "a😀b", "whole"));
+    assert.ok(globMatches("*", "", "whole"));
+    assert.ok(!globMatches("?*", "", "whole"));
+  });
+  it("word mode places the end of the match at a word end, even after earlier candidates", () => {
+    assert.ok(globMatches("ca*t", "cats and a cat", "word"), "the first 'cat' ends inside a word, the second does not");
+    assert.ok(!globMatches("ca*t", "cats", "word"));
+    assert.ok(globMatches("*ple", "An example", "word"));
+    assert.ok(globMatches("exa*", "An example", "word"));
+    assert.ok(!globMatches("xam*", "An example", "word"));
+  });
   it("wildcards span lines and collapse without blowing up", () => {
     assert.ok(globMatches("a*b", "a\nb", "whole"));
     const start = Date.now();

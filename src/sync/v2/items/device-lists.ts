@@ -1,7 +1,15 @@
 /**
- * device_lists.changed: users sharing a room with the requester whose device keys changed in
- * the range (incremental syncs only, as the spec says). `left` is filled when users stop
- * sharing every room with the requester: not yet computed (issue 5/6 follow-up).
+ * device_lists (incremental syncs only, as the spec says):
+ *   changed = users sharing a room with the requester (or the requester) whose device keys
+ *             changed in the range, plus users who newly share a room with them: members who
+ *             joined one of their rooms, and every member of a room the requester joined
+ *             (over-reporting is allowed, as in Synapse);
+ *   left    = users who shared a room with the requester and share none any more: members who
+ *             left or were removed from one of their rooms, and the members of a room the
+ *             requester left.
+ * Like Synapse, any shared room counts, not only encrypted ones. Membership changes are read
+ * from the current membership rows (their position says when they last changed), only for
+ * the rooms the range touched (linear) or every room of the requester (polylog).
  */
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
@@ -10,18 +18,41 @@ import type { StreamLogRow } from "../../../storage/rows.js";
 
 const SCAN_LIMIT = 100_000;
 
-async function fromRows(ctx: SyncV2Context, rows: readonly StreamLogRow[]): Promise<void> {
-  const changed = new Set(rows.filter((r) => r.kind === "device_list" && r.userId).map((r) => r.userId!));
-  if (changed.size === 0) return;
+async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRooms: ReadonlySet<string> | null): Promise<void> {
+  const since = ctx.since;
+  if (since === null) return;
+  const inRange = (pos: number) => pos > since && pos <= ctx.upto;
+  const storage = ctx.deps.storage;
+  const changed = new Set<string>(rows.filter((r) => r.kind === "device_list" && r.userId).map((r) => r.userId!));
+  const leftCandidates = new Set<string>();
+  for (const mine of await storage.rooms.roomsOfUser(ctx.userId)) {
+    const mineChanged = inRange(mine.pos);
+    if (!mineChanged && (mine.membership !== "join" || (touchedRooms !== null && !touchedRooms.has(mine.roomId)))) continue;
+    for (const m of await storage.rooms.members(mine.roomId)) {
+      if (m.userId === ctx.userId) continue;
+      if (mineChanged) {
+        // The requester joined (everyone there is new to them) or left (everyone there may be gone).
+        if (m.membership === "join") (mine.membership === "join" ? changed : leftCandidates).add(m.userId);
+      } else if (inRange(m.pos)) {
+        (m.membership === "join" ? changed : leftCandidates).add(m.userId);
+      }
+    }
+  }
+  if (changed.size === 0 && leftCandidates.size === 0) return;
   const shared = await sharedUsers(ctx);
-  ctx.response.device_lists.changed = [...changed].filter((u) => shared.has(u)).sort();
+  ctx.response.device_lists.changed = [...changed].filter((u) => shared.has(u as never)).sort();
+  ctx.response.device_lists.left = [...leftCandidates].filter((u) => !shared.has(u as never)).sort();
 }
 
 export const deviceListsItem: Item = {
   path: "device_lists",
   async polylog(ctx) {
     if (ctx.since === null) return;
-    await fromRows(ctx, await ctx.deps.storage.streams.read(ctx.since, ctx.upto, SCAN_LIMIT));
+    await fill(ctx, await ctx.deps.storage.streams.read(ctx.since, ctx.upto, SCAN_LIMIT), null);
   },
-  linear: (ctx, rows) => (ctx.since === null ? Promise.resolve() : fromRows(ctx, rows)),
+  linear(ctx, rows) {
+    if (ctx.since === null) return Promise.resolve();
+    const touched = new Set(rows.filter((r) => r.kind === "event" && r.roomId).map((r) => r.roomId!));
+    return fill(ctx, rows, touched);
+  },
 };

@@ -5,13 +5,22 @@
  * room in range (`typingChanged`); initial syncs send the current typers.
  */
 import type { SyncV2Context } from "../../context.js";
+import { compileNonRoomEventFilter } from "../../filter-types.js";
 
 export async function roomEphemeral(ctx: SyncV2Context, roomId: string, typingChanged: boolean): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
-  if (ctx.deps.typing && (ctx.isInitial || typingChanged)) {
+  // The filter's room.ephemeral: types/not_types (globs) and rooms/not_rooms; these events
+  // have no sender, so senders lists are not consulted; limit 0 turns the section off.
+  const f = ctx.filter.room?.ephemeral;
+  if (f?.limit === 0) return out;
+  const { senders: _s, not_senders: _n, ...byType } = f ?? {};
+  const allowed = compileNonRoomEventFilter(byType);
+  const wants = (type: string) => allowed(type, ctx.userId, roomId);
+  if (ctx.deps.typing && (ctx.isInitial || typingChanged) && wants("m.typing")) {
     const users = ctx.deps.typing.typingUsers(roomId);
     if (users.length > 0 || !ctx.isInitial) out.push({ type: "m.typing", content: { user_ids: [...users] } });
   }
+  if (!wants("m.receipt")) return out;
   const receipts = await ctx.deps.storage.receipts.changedInRoom(roomId, ctx.since, ctx.upto);
   const content: Record<string, Record<string, Record<string, Record<string, unknown>>>> = {};
   for (const r of receipts) {
