@@ -63,10 +63,13 @@ export interface MetaStore {
   /** Replaces the epoch with a new random one (restore detected): every older token becomes stale. */
   rotateEpoch(): Promise<string>;
   /**
-   * Records an operator-forced resync: tokens issued before `pos` for the scope are stale.
-   * scope "all" (no user), "user" (user only), "device" (user and device).
+   * Records an operator-forced resync: tokens naming a position below the returned one are
+   * stale for the scope: "all" (no user), "user" (user only), "device" (user and device).
+   * With `pos` omitted the reset takes the next position not yet written, read in the same
+   * write transaction (the CLI's way, while a server may be running); the server passes a
+   * position it has just allocated.
    */
-  addSyncReset(reset: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos: StreamPos; reason?: string; ts: number }): Promise<void>;
+  addSyncReset(reset: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos?: StreamPos; reason?: string; ts: number }): Promise<StreamPos>;
   /** The newest reset position that applies to this device (all, its user, or it), or 0. */
   syncResetFor(userId: string, deviceId: string): Promise<StreamPos>;
 }

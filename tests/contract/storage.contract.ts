@@ -23,6 +23,9 @@ import type { NewSession, NewUser, StreamLogRow } from "../../src/storage/rows.j
 import type { DeviceId, UserId } from "../../src/events/ids.js";
 import { ORIGIN, asStreamPos, type StreamChange, type StreamPos } from "../../src/streams/position.js";
 import { runRoomsContract } from "./rooms.contract.js";
+import { userDataContract } from "./user-data.contract.js";
+import { keysContract } from "./keys.contract.js";
+import { pushContract } from "./push.contract.js";
 
 type Opened = Promise<Storage> | Storage;
 
@@ -744,6 +747,10 @@ export function runStorageContract(name: string, opener: StorageOpener | (() => 
 
     // Rooms, events and aliases: tests/contract/rooms.contract.ts.
     runRoomsContract(test, o);
+    // Account data, receipts, presence, to-device; device keys; push rules and counts.
+    userDataContract(async () => o.open());
+    keysContract(async () => o.open());
+    pushContract(async () => o.open());
 
     describe("re-open", () => {
       it("a re-opened storage keeps its data and epoch and starts the sequencer at the highest durable position", { skip: o.persistent ? false : "opener has no persistent()" }, async () => {

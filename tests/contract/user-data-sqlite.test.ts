@@ -1,16 +1,12 @@
 /**
- * Runs the user-data storage contract on SQLite (until it joins the main contract entry),
- * plus what only SQLite can check: migration 4 fills the DM room set from m.direct rows
- * written before it existed.
+ * What only SQLite can check about user data: migration 4 fills the DM room set from
+ * m.direct rows written before it existed. (The user-data contract runs from sqlite.test.ts.)
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import BetterSqlite3 from "better-sqlite3";
-import { migrate, openSqliteStorage } from "../../src/storage/sqlite/index.js";
+import { migrate } from "../../src/storage/sqlite/index.js";
 import { MIGRATIONS } from "../../src/storage/sqlite/migrations.js";
-import { userDataContract } from "./user-data.contract.js";
-
-userDataContract(async () => openSqliteStorage({ path: ":memory:" }));
 
 describe("sqlite migration 4 (dm_rooms)", () => {
   it("derives the DM room set from existing m.direct account data", () => {

@@ -20,10 +20,16 @@ export class SqliteMetaStore implements MetaStore {
     this.db.prepare("UPDATE meta SET value = ? WHERE key = 'epoch'").run(epoch);
     return epoch;
   }
-  async addSyncReset(r: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos: StreamPos; reason?: string; ts: number }): Promise<void> {
-    this.db
-      .prepare("INSERT INTO sync_resets (scope, user_id, device_id, pos, reason, ts) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(r.scope, r.scope === "all" ? "" : (r.userId ?? ""), r.scope === "device" ? (r.deviceId ?? "") : "", r.pos, r.reason ?? null, r.ts);
+  async addSyncReset(r: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos?: StreamPos; reason?: string; ts: number }): Promise<StreamPos> {
+    // IMMEDIATE: holds the write lock while reading the highest position, so no server write
+    // can slip in between; the server's next allocation is then exactly highest + 1.
+    return this.db.transaction(() => {
+      const pos = r.pos ?? asStreamPos(highestPositionSync(this.db) + 1);
+      this.db
+        .prepare("INSERT INTO sync_resets (scope, user_id, device_id, pos, reason, ts) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(r.scope, r.scope === "all" ? "" : (r.userId ?? ""), r.scope === "device" ? (r.deviceId ?? "") : "", pos, r.reason ?? null, r.ts);
+      return pos;
+    }).immediate();
   }
   async syncResetFor(userId: string, deviceId: string): Promise<StreamPos> {
     const row = this.db
