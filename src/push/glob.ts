@@ -22,6 +22,8 @@ type Chunk = readonly Unit[];
 /** A glob split at its `*`s: `chunks.length - 1` stars sit between the chunks. */
 interface Compiled {
   chunks: readonly Chunk[];
+  /** The lower-cased pattern when it has no wildcard at all (whole mode compares strings). */
+  plain: string | null;
 }
 
 const MAX_CACHED = 4096;
@@ -36,21 +38,37 @@ function compile(pattern: string, literal: boolean): Compiled {
     if (!literal && ch === "*") chunks.push([]);
     else chunks[chunks.length - 1]!.push(!literal && ch === "?" ? ANY : ch);
   }
-  const result: Compiled = { chunks };
+  const plain = chunks.length === 1 && !chunks[0]!.includes(ANY) ? chunks[0]!.join("") : null;
+  const result: Compiled = { chunks, plain };
   if (compiled.size >= MAX_CACHED) compiled.clear();
   compiled.set(key, result);
   return result;
 }
 
-/** The value as lower-cased code points; the last one is kept (rules are tried in turn on one event). */
-let lastValue: string | null = null;
-let lastChars: readonly string[] = [];
-function charsOf(value: string): readonly string[] {
-  if (value !== lastValue) {
-    lastValue = value;
-    lastChars = Array.from(value.toLowerCase());
+/**
+ * Lower-cased values and their code points, memoised: one event is matched against the
+ * rules of every member of its room, so the same few values come back thousands of times.
+ */
+const MAX_VALUES = 256;
+const lowered = new Map<string, string>();
+const exploded = new Map<string, readonly string[]>();
+function lowerOf(value: string): string {
+  let l = lowered.get(value);
+  if (l === undefined) {
+    if (lowered.size >= MAX_VALUES) lowered.clear();
+    l = value.toLowerCase();
+    lowered.set(value, l);
   }
-  return lastChars;
+  return l;
+}
+function charsOf(value: string): readonly string[] {
+  let c = exploded.get(value);
+  if (c === undefined) {
+    if (exploded.size >= MAX_VALUES) exploded.clear();
+    c = Array.from(lowerOf(value));
+    exploded.set(value, c);
+  }
+  return c;
 }
 
 const WORD_CHAR = /^[a-z0-9_]$/;
@@ -103,7 +121,9 @@ function matches(p: Compiled, v: readonly string[], mode: GlobMode): boolean {
 
 /** Does `value` match the glob `pattern` in `mode`? */
 export function globMatches(pattern: string, value: string, mode: GlobMode): boolean {
-  return matches(compile(pattern, false), charsOf(value), mode);
+  const p = compile(pattern, false);
+  if (mode === "whole" && p.plain !== null) return lowerOf(value) === p.plain;
+  return matches(p, charsOf(value), mode);
 }
 
 /** Does `value` contain `text` (taken literally, no wildcards) between word boundaries? */

@@ -47,6 +47,11 @@ export class PushRules {
     return ruleset;
   }
 
+  /** The cached ruleset, without waiting (the write path's fast path for large rooms). */
+  cached(userId: string): Ruleset | undefined {
+    return this.cache.get(userId);
+  }
+
   /** GET /pushrules/ and GET /pushrules/global/ (the latter is `.global`). */
   async all(userId: UserId): Promise<{ global: Ruleset }> {
     return { global: structuredClone(await this.rulesetFor(userId)) };

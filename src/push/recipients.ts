@@ -42,18 +42,17 @@ export class PushRecipients implements PushHook {
   async actionsFor(event: StoredPdu, roomId: string): Promise<ActionRows> {
     const { pdu } = event;
     const room = await this.contextOf(roomId);
-    const recipients = new Map(room.members);
     const invitee = invitedUser(event);
-    if (invitee !== null && !recipients.has(invitee)) recipients.set(invitee, null);
-    recipients.delete(pdu.sender); // never notify anyone of their own events (spec)
-    if (recipients.size === 0) return [];
+    const recipients: Iterable<[string, string | null]> =
+      invitee !== null && !room.members.has(invitee) ? [...room.members, [invitee, null]] : room.members;
 
     const senderPowerLevel = room.senderPowerLevel(pdu.sender);
     const ts = this.clock.now();
     const rows: ActionRows = [];
     let threadId: string | null = null;
     for (const [userId, displayName] of recipients) {
-      const ruleset = await this.rules.rulesetFor(userId as UserId);
+      if (userId === pdu.sender) continue; // never notify anyone of their own events (spec)
+      const ruleset = this.rules.cached(userId) ?? (await this.rules.rulesetFor(userId as UserId));
       const outcome = evaluatePushRules(ruleset, pdu, {
         userId,
         displayName,

@@ -11,7 +11,7 @@
  * Mutations are pure: they return a new document or throw a MatrixError (404 for an unknown
  * rule or anchor, 400 for what may not be done to a default rule).
  */
-import { InvalidParamError, NotFoundError } from "../errors/matrix-error.js";
+import { InvalidParamError, NotFoundError, UnknownError } from "../errors/matrix-error.js";
 import { defaultRules } from "./default-rules.js";
 import {
   RULE_KINDS, emptyRuleset, isRuleKind, isServerDefaultRuleId, type PushAction, type PushCondition, type PushRule, type RuleKind, type Ruleset,
@@ -120,7 +120,8 @@ function cloneDoc(doc: RulesDocument): RulesDocument {
 function anchorIndex(list: readonly StoredRule[], anchor: string, which: "before" | "after"): number {
   if (isServerDefaultRuleId(anchor)) throw new InvalidParamError(`'${which}' may not name a server-default rule: ${anchor}`);
   const i = list.findIndex((r) => r.rule_id === anchor);
-  if (i < 0) throw new NotFoundError(`The '${which}' rule was not found: ${anchor}`);
+  // The spec's own example and Synapse answer 400 here (the rule being written is not the one missing).
+  if (i < 0) throw new UnknownError(`The '${which}' rule was not found: ${anchor}`);
   return i;
 }
 

@@ -111,8 +111,8 @@ describe("push rules endpoints", () => {
     await add("#c:x", `?after=${enc("#a:x")}`);
     assert.deepEqual(await rooms(), ["#d:x", "#b:x", "#e:x", "#a:x", "#c:x"], "an update with an anchor moves");
 
-    await expectError(await put(`/global/room/${enc("#f:x")}?before=${enc("#nope:x")}`, { actions: [] }, u), 404, "M_NOT_FOUND");
-    await expectError(await put(`/global/room/${enc("#f:x")}?after=${enc("#nope:x")}`, { actions: [] }, u), 404, "M_NOT_FOUND");
+    await expectError(await put(`/global/room/${enc("#f:x")}?before=${enc("#nope:x")}`, { actions: [] }, u), 400, "M_UNKNOWN");
+    await expectError(await put(`/global/room/${enc("#f:x")}?after=${enc("#nope:x")}`, { actions: [] }, u), 400, "M_UNKNOWN");
     await expectError(await put(`/global/override/f?after=.m.rule.master`, { actions: [], conditions: [] }, u), 400, "M_INVALID_PARAM");
     assert.deepEqual(await rooms(), ["#d:x", "#b:x", "#e:x", "#a:x", "#c:x"], "a refused PUT changes nothing");
   });
