@@ -60,6 +60,7 @@ export interface AppOptions {
 /** Everything the HTTP routes need, built once. */
 export interface Services {
   config: Config;
+  clock: Clock;
   /** Advertised in .well-known and login; without a configured one, the address bound by listen(). */
   publicBaseUrl: string;
   storage: Storage;
@@ -147,6 +148,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   );
   return {
     config,
+    clock,
     publicBaseUrl: publicBaseUrl(config),
     storage,
     notifier,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import type { Services } from "../app.js";
 import { ClientRouter } from "./client-router.js";
 import { registerSyncRoutes } from "../api/client/sync.js";
+import { registerSyncResetRoutes } from "../api/admin/sync-resets.js";
 import { registerServerKeyRoutes } from "../api/federation/keys.js";
 import { registerVersionRoutes } from "../api/client/versions.js";
 import { registerRegisterRoutes } from "../api/client/register.js";
@@ -59,6 +60,7 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   registerToDeviceRoutes(router, { toDevice: s.toDevice });
 
   registerSyncRoutes(router, { engine: s.syncV2, storage: s.storage, timeoutMaxMs: s.config.sync.timeoutMaxMs });
+  registerSyncResetRoutes(router, { storage: s.storage, clock: s.clock, log: (fields) => app.log.warn(fields, "operator forced a resync") });
   registerServerKeyRoutes(app, { serverName: s.config.serverName, signingKey: s.signingKey });
 
   if (s.config.metrics.enabled) {
