@@ -5,6 +5,7 @@ import { asStreamPos } from "../../streams/position.js";
 import type { AliasStore, RoomStore } from "../storage.js";
 import type { AliasRow, EventRow, MembershipRow, RoomRow, RoomSummaryRow } from "../rows.js";
 import { EVENT_COLUMNS, toEventRow, type EventSqlRow } from "./event-rows.js";
+import { placeholders } from "./sql.js";
 
 interface MembershipSqlRow {
   room_id: string;
@@ -56,9 +57,6 @@ const toSummary = (r: SummarySqlRow): RoomSummaryRow => ({
   heroes: JSON.parse(r.heroes) as UserId[],
 });
 
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => "?").join(", ");
-}
 
 export class SqliteRoomStore implements RoomStore {
   constructor(private readonly db: Database) {}

@@ -6,10 +6,8 @@ import type { AccountDataStore, PresenceStore, ReceiptStore, ToDeviceSendResult,
 import type { AccountDataRow, PresenceRow, ReceiptRow, ToDeviceMessage, ToDeviceRow } from "../rows.js";
 import { dmRoomIdsOf } from "../direct-rooms.js";
 import type { ChangeLog } from "./change-log.js";
+import { placeholders } from "./sql.js";
 
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => "?").join(", ");
-}
 
 export class SqliteAccountDataStore implements AccountDataStore {
   constructor(private readonly db: Database, private readonly log: ChangeLog) {}
