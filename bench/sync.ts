@@ -12,11 +12,16 @@
  *                latency to each response (no goal; shows the cost of many wake-ups at once);
  *   --synapse:   the same workloads against Synapse (PyPI, SQLite) for sizes ≤ 1,000
  *                (seeding it over HTTP is slow); goal: Sluice ≥ 10× faster at 1,000 rooms.
- * Each server runs as a child process on a fresh copy of a seeded data dir (bench/lib/seed.ts,
- * cached in bench/.cache/). Prints one JSON object and writes bench/results/sync.json.
- * Every sync sends set_presence=offline (syncing itself changes nothing); repeated initial
- * syncs carry a different no-op inline filter each, so Synapse's response cache (keyed by
- * the request) cannot answer them from memory.
+ * Every server (one per account size and implementation) runs at once as a child process
+ * on a fresh copy of a seeded data dir (bench/lib/seed.ts, bench/lib/synapse.ts; cached in
+ * bench/.cache/), and the initial and incremental syncs are interleaved across them, so a
+ * change in the machine's load hits every figure alike. Besides wall time, each sync's
+ * server CPU time (all threads, /proc/<pid>/task/x/schedstat) is recorded: on a shared
+ * 2-core machine it is the steadier figure. Prints one JSON object and writes
+ * bench/results/sync.json.
+ * Every sync sends set_presence=offline (syncing itself changes nothing); each initial
+ * sync carries a different no-op inline filter, so Synapse's response cache (keyed by the
+ * request, kept 2 minutes) cannot answer it from memory.
  * Usage: npm run build && node dist/bench/sync.js [--sizes 10,100,1000,10000] [--synapse]
  *   [--synapse-sizes 10,100,1000] [--parked 1000] [--wake-iterations 50]
  *   [--incremental-iterations 30] [--cpu-prof] [--out bench/results/sync.json]
@@ -97,50 +102,91 @@ function stats(samples: number[]): { n: number; p50ms: number; p99ms: number; mi
 }
 const joined = (body: Json) => ((body.rooms as Json | undefined)?.join ?? {}) as Record<string, { timeline?: { events?: { content?: { body?: string } }[] } }>;
 /** A no-op inline filter, different per call, so no server answers from a response cache. */
-const nonceFilter = (i: number) => JSON.stringify({ presence: { not_types: [`bench.nonce.${i}.${Date.now()}`] } });
+let nonce = 0;
+const nonceFilter = (i: number) => JSON.stringify({ presence: { not_types: [`bench.nonce.${i}.${Date.now()}.${nonce++}`] } });
+/** The current next_batch for a device, from an initial sync no response cache can answer. */
+const currentToken = async (client: MatrixClient) => String((await client.sync({ filter: nonceFilter(-1) })).body.next_batch);
 
-/** Initial syncs: one cold (first after start), then `reps` warm ones; median per room. */
-async function measureInitial(client: MatrixClient, rooms: number) {
-  const reps = rooms >= 10_000 ? 3 : rooms >= 1000 ? 5 : rooms >= 100 ? 15 : 30;
-  const one = async (i: number) => {
-    const t0 = now();
-    const r = await client.sync({ filter: nonceFilter(i) });
-    return { ms: now() - t0, bytes: r.bytes, rooms: Object.keys(joined(r.body)).length, nextBatch: String(r.body.next_batch) };
-  };
-  const cold = await one(0);
-  if (cold.rooms !== rooms) throw new Error(`initial sync returned ${cold.rooms} joined rooms, expected ${rooms}`);
-  const warm: number[] = [];
-  let nextBatch = cold.nextBatch;
-  for (let i = 1; i <= reps; i++) {
-    const r = await one(i);
-    warm.push(r.ms);
-    nextBatch = r.nextBatch;
-  }
-  const s = stats(warm);
-  return {
-    result: { reps, coldMs: round(cold.ms, 1), ...s, perRoomMs: round(s.p50ms / rooms, 4), responseBytes: cold.bytes, bytesPerRoom: Math.round(cold.bytes / rooms) },
-    nextBatch,
-  };
+/** One account on one running server, and what was measured on it. */
+interface Account {
+  target: Target;
+  info: SeedInfo;
+  server: BenchServer;
+  client: MatrixClient;
+  sender: MatrixClient;
+  rssIdleBytes: number;
+  reps: number;
+  cold?: { ms: number; bytes: number };
+  warm: number[];
+  /** Server CPU ms used during each warm initial sync. */
+  warmCpu: number[];
+  token: string;
+  incremental: number[];
+  incrementalCpu: number[];
+  incrementalBytes: number;
 }
 
-/** Incremental syncs each carrying exactly one new event (sent just before by another member). */
-async function measureIncremental(client: MatrixClient, sender: MatrixClient, roomId: string, since: string) {
-  const times: number[] = [];
-  let token = since;
-  let bytes = 0;
-  for (let i = 0; i < incrementalIterations + 3; i++) {
-    const text = `incremental ${i}`;
-    await sender.send(roomId, text);
-    const t0 = now();
-    const r = await client.sync({ since: token });
-    const ms = now() - t0;
-    const events = Object.values(joined(r.body)).flatMap((room) => room.timeline?.events ?? []);
-    if (events.length !== 1 || events[0]?.content?.body !== text) throw new Error(`incremental sync carried ${events.length} events, expected the one just sent`);
-    token = String(r.body.next_batch);
-    if (i >= 3) times.push(ms); // 3 warm-up rounds
-    bytes = r.bytes;
+const initialReps = (rooms: number) => (rooms >= 10_000 ? 3 : rooms >= 1000 ? 6 : rooms >= 100 ? 15 : 30);
+const ROUNDS = 3;
+
+/** One initial sync (a fresh no-op filter each time, so nothing answers from a cache). */
+async function initialSync(a: Account): Promise<{ ms: number; cpuMs: number; bytes: number; rooms: number; nextBatch: string }> {
+  const c0 = a.server.cpuMs();
+  const t0 = now();
+  const r = await a.client.sync({ filter: nonceFilter(a.warm.length) });
+  const ms = now() - t0;
+  const cpuMs = a.server.cpuMs() - c0;
+  return { ms, cpuMs, bytes: r.bytes, rooms: Object.keys(joined(r.body)).length, nextBatch: String(r.body.next_batch) };
+}
+
+/**
+ * Initial syncs, interleaved across all accounts (every server runs at once) in ROUNDS
+ * rounds, so a change in the machine's load hits every size alike: first one cold sync per
+ * account, then its warm repetitions spread over the rounds.
+ */
+async function measureInitialAll(accounts: Account[]): Promise<void> {
+  for (const a of accounts) {
+    const r = await initialSync(a);
+    if (r.rooms !== a.info.rooms) throw new Error(`${a.target.name}: initial sync returned ${r.rooms} joined rooms, expected ${a.info.rooms}`);
+    a.cold = { ms: r.ms, bytes: r.bytes };
+    a.token = r.nextBatch;
   }
-  return { ...stats(times), responseBytes: bytes };
+  for (let round_ = 0; round_ < ROUNDS; round_++) {
+    log(`initial sync round ${round_ + 1}/${ROUNDS}`);
+    for (const a of accounts) {
+      const n = Math.ceil(a.reps / ROUNDS);
+      for (let i = 0; i < n && a.warm.length < a.reps; i++) {
+        const r = await initialSync(a);
+        a.warm.push(r.ms);
+        a.warmCpu.push(r.cpuMs);
+        a.token = r.nextBatch;
+      }
+    }
+  }
+}
+
+/** Incremental syncs each carrying exactly one new event (sent just before by another member), interleaved across accounts. */
+async function measureIncrementalAll(accounts: Account[]): Promise<void> {
+  for (let i = 0; i < incrementalIterations + 3; i++) {
+    for (const a of accounts) {
+      const text = `incremental ${i}`;
+      await a.sender.send(a.info.firstRoomId, text);
+      await sleep(50); // let work the send started in the background finish (it is not the sync's)
+      const c0 = a.server.cpuMs();
+      const t0 = now();
+      const r = await a.client.sync({ since: a.token });
+      const ms = now() - t0;
+      const cpuMs = a.server.cpuMs() - c0;
+      const events = Object.values(joined(r.body)).flatMap((room) => room.timeline?.events ?? []);
+      if (events.length !== 1 || events[0]?.content?.body !== text) throw new Error(`${a.target.name}: incremental sync carried ${events.length} events, expected the one just sent`);
+      a.token = String(r.body.next_batch);
+      if (i >= 3) {
+        a.incremental.push(ms); // after 3 warm-up rounds
+        a.incrementalCpu.push(cpuMs);
+      }
+      a.incrementalBytes = r.bytes;
+    }
+  }
 }
 
 /** A device looping on long-polls until aborted; counts how often the server answered it. */
@@ -209,23 +255,27 @@ async function wakeLoop(measured: MatrixClient, sender: MatrixClient, roomId: st
     }
     if (i >= 3) latencies.push(t1 - t0);
   }
-  return { ...stats(latencies), sendResponse: stats(sendLatencies), spurious, ...(spuriousSample ? { spuriousSample } : {}) };
+  return { ...stats(latencies), sendResponse: stats(sendLatencies), spurious, ...(spuriousSample ? { spuriousSample } : {}), token };
 }
+
+const withoutToken = <T extends { token: string }>(x: T): Omit<T, "token"> => {
+  const { token: _token, ...rest } = x;
+  return rest;
+};
 
 async function measureWake(server: BenchServer, info: SeedInfo) {
   const bench = info.users.bench;
   const measured = await MatrixClient.login(server.baseUrl, bench, info.password);
   const sender = await MatrixClient.login(server.baseUrl, info.users.others[0]!, info.password);
   const roomId = info.firstRoomId;
-  let token = String((await measured.sync({})).body.next_batch);
+  const token = await currentToken(measured);
 
   log(`  wake-up with 1 parked long-poll (${wakeIterations} sends)`);
   const one = await wakeLoop(measured, sender, roomId, token, wakeIterations);
 
   log(`  logging in ${parked - 1} devices of ${info.users.idle}`);
   const idle = await loginMany(server, info.users.idle, info.password, parked - 1);
-  const idleSince = String((await idle[0]!.sync({})).body.next_batch);
-  token = String((await measured.sync({ since: null })).body.next_batch);
+  const idleSince = await currentToken(idle[0]!);
   await sleep(1000);
   const rssBefore = await rssSample(server);
   const abort = new AbortController();
@@ -234,7 +284,7 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
   await sleep(3000); // all requests arrive and park
   const rssAfter = await rssSample(server);
   log(`  wake-up with ${parked} parked long-polls (${wakeIterations} sends)`);
-  const many = await wakeLoop(measured, sender, roomId, token, wakeIterations);
+  const many = await wakeLoop(measured, sender, roomId, one.token, wakeIterations);
   const background = { returns: counters.returns, errors: counters.errors };
   abort.abort();
   await Promise.allSettled(loops);
@@ -246,7 +296,10 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
   let fanSpurious = 0;
   const rounds = 3;
   for (let round_ = 0; round_ < rounds; round_++) {
-    const since = String((await fanClients[0]!.sync({})).body.next_batch);
+    const since = await currentToken(fanClients[0]!);
+    // Open (or reuse) one connection per device first: 1,000 connects at once can overflow a
+    // server's accept backlog (Twisted's is 50), and SYN retries would be counted as wake-up time.
+    await Promise.all(fanClients.map((c) => c.request("GET", "/account/whoami")));
     const text = `fan-out ${round_} ${Date.now()}`;
     let t0 = Infinity;
     const arrivals = fanClients.map((c) =>
@@ -264,31 +317,59 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
     roundMax.push(Math.max(...got));
   }
   return {
-    one: { parked: 1, ...one },
-    many: { parked, ...many, background },
+    one: { parked: 1, ...withoutToken(one) },
+    many: { parked, ...withoutToken(many), background },
     memory: { rssBeforeBytes: rssBefore, rssAfterBytes: rssAfter, parkedAdded: parked - 1, bytesPerParkedLongPoll: Math.round((rssAfter - rssBefore) / (parked - 1)) },
     fanOut: { parked, rounds, ...stats(fanLatencies), lastResponseMs: stats(roundMax).p50ms, spurious: fanSpurious },
   };
 }
 
-async function measureAccount(target: Target, seed: { dir: string; info: SeedInfo }, withWake: boolean) {
+async function startAccount(target: Target, seed: { dir: string; info: SeedInfo }): Promise<Account> {
   const { info } = seed;
   log(`${target.name}: ${info.rooms} rooms — starting server`);
   const server = await target.start(seed.dir, `${info.rooms}r`);
   try {
-    const rssIdle = server.rssBytes();
-    const client = await MatrixClient.login(server.baseUrl, info.users.bench, info.password);
-    const sender = await MatrixClient.login(server.baseUrl, info.users.others[0]!, info.password);
-    log(`${target.name}: ${info.rooms} rooms — initial sync`);
-    const initial = await measureInitial(client, info.rooms);
-    const rssAfterInitial = server.rssBytes();
-    log(`${target.name}: ${info.rooms} rooms — incremental sync (one new event)`);
-    const incremental = await measureIncremental(client, sender, info.firstRoomId, initial.nextBatch);
-    const wake = withWake ? await measureWake(server, info) : undefined;
-    return { rooms: info.rooms, seedSeconds: round(info.seedSeconds, 1), rssIdleBytes: rssIdle, rssAfterInitialBytes: rssAfterInitial, initial: initial.result, incremental, ...(wake ? { wake } : {}) };
-  } finally {
+    return {
+      target,
+      info,
+      server,
+      client: await MatrixClient.login(server.baseUrl, info.users.bench, info.password),
+      sender: await MatrixClient.login(server.baseUrl, info.users.others[0]!, info.password),
+      rssIdleBytes: server.rssBytes(),
+      reps: initialReps(info.rooms),
+      warm: [],
+      warmCpu: [],
+      token: "",
+      incremental: [],
+      incrementalCpu: [],
+      incrementalBytes: 0,
+    };
+  } catch (e) {
     await server.stop();
+    throw e;
   }
+}
+
+function accountResult(a: Account) {
+  const s = stats(a.warm);
+  const cpu = stats(a.warmCpu);
+  return {
+    rooms: a.info.rooms,
+    seedSeconds: round(a.info.seedSeconds, 1),
+    rssIdleBytes: a.rssIdleBytes,
+    rssAfterSyncsBytes: a.server.rssBytes(),
+    initial: {
+      reps: a.reps,
+      coldMs: round(a.cold?.ms ?? 0, 1),
+      ...s,
+      perRoomMs: round(s.p50ms / a.info.rooms, 4),
+      serverCpuP50ms: cpu.p50ms,
+      serverCpuPerRoomMs: round(cpu.p50ms / a.info.rooms, 4),
+      responseBytes: a.cold?.bytes ?? 0,
+      bytesPerRoom: Math.round((a.cold?.bytes ?? 0) / a.info.rooms),
+    },
+    incremental: { ...stats(a.incremental), serverCpuP50ms: stats(a.incrementalCpu).p50ms, serverCpuMeanMs: stats(a.incrementalCpu).meanMs, responseBytes: a.incrementalBytes },
+  };
 }
 
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? round(a / b, 2) : null);
@@ -310,10 +391,24 @@ async function main(): Promise<void> {
     }
   }
 
-  const results: Record<string, Record<string, Awaited<ReturnType<typeof measureAccount>>>> = { sluice: {}, synapse: {} };
-  for (const { target, seed } of seeds) {
-    const withWake = seed.info.rooms === sizes[0];
-    results[target.name]![String(seed.info.rooms)] = await measureAccount(target, seed, withWake);
+  // Every server at once (idle ones cost nothing), measured in interleaved rounds.
+  const accounts: Account[] = [];
+  type Result = ReturnType<typeof accountResult> & { wake?: Awaited<ReturnType<typeof measureWake>> };
+  const results: Record<string, Record<string, Result>> = { sluice: {}, synapse: {} };
+  try {
+    for (const { target, seed } of seeds) accounts.push(await startAccount(target, seed));
+    await measureInitialAll(accounts);
+    log("incremental syncs (one new event each)");
+    await measureIncrementalAll(accounts);
+    for (const a of accounts) results[a.target.name]![String(a.info.rooms)] = accountResult(a);
+    // Wake-up on the smallest account of each server, one server at a time.
+    for (const a of accounts) {
+      if (a.info.rooms !== sizes[0]) continue;
+      log(`${a.target.name}: wake-up on the ${a.info.rooms}-room account`);
+      results[a.target.name]![String(a.info.rooms)]!.wake = await measureWake(a.server, a.info);
+    }
+  } finally {
+    for (const a of accounts) await a.server.stop();
   }
 
   const sl = results.sluice!;
@@ -324,9 +419,20 @@ async function main(): Promise<void> {
     incremental10000vs10: ratio(sl["10000"]?.incremental.p50ms, sl["10"]?.incremental.p50ms),
     wakeP50ParkedVs1: ratio(smallest?.wake?.many.p50ms, smallest?.wake?.one.p50ms),
     wakeP99ParkedVs1: ratio(smallest?.wake?.many.p99ms, smallest?.wake?.one.p99ms),
+    // The same comparisons in server CPU time (less sensitive to the machine's other load).
+    initialCpuPerRoom10000vs100: ratio(sl["10000"]?.initial.serverCpuPerRoomMs, sl["100"]?.initial.serverCpuPerRoomMs),
+    incrementalCpu10000vs10: ratio(sl["10000"]?.incremental.serverCpuP50ms, sl["10"]?.incremental.serverCpuP50ms),
   };
-  const vsSynapse: Record<string, { initial: number | null; incremental: number | null }> = {};
-  for (const n of synapseSizes) vsSynapse[String(n)] = { initial: ratio(sy[String(n)]?.initial.p50ms, sl[String(n)]?.initial.p50ms), incremental: ratio(sy[String(n)]?.incremental.p50ms, sl[String(n)]?.incremental.p50ms) };
+  const vsSynapse: Record<string, { initial: number | null; incremental: number | null; initialCpu: number | null; incrementalCpu: number | null }> = {};
+  for (const n of synapseSizes) {
+    const [y, l] = [sy[String(n)], sl[String(n)]];
+    vsSynapse[String(n)] = {
+      initial: ratio(y?.initial.p50ms, l?.initial.p50ms),
+      incremental: ratio(y?.incremental.p50ms, l?.incremental.p50ms),
+      initialCpu: ratio(y?.initial.serverCpuP50ms, l?.initial.serverCpuP50ms),
+      incrementalCpu: ratio(y?.incremental.serverCpuP50ms, l?.incremental.serverCpuP50ms),
+    };
+  }
   const goal = (name: string, value: number | null, target: string, met: (v: number) => boolean) => ({ name, value, target, met: value === null ? null : met(value) });
   const result = {
     bench: "sync",
@@ -342,11 +448,15 @@ async function main(): Promise<void> {
     ratios: { sluice: r, synapseOverSluice: vsSynapse },
     goals: [
       goal("initial sync per room: 10,000 rooms vs 100 rooms", r.initialPerRoom10000vs100, "<= 2", (v) => v <= 2),
+      goal("initial sync per room, server CPU: 10,000 rooms vs 100 rooms", r.initialCpuPerRoom10000vs100, "<= 2", (v) => v <= 2),
       goal("incremental sync (one event): 10,000 rooms vs 10 rooms", r.incremental10000vs10, "<= 2", (v) => v <= 2),
+      goal("incremental sync (one event), server CPU: 10,000 rooms vs 10 rooms", r.incrementalCpu10000vs10, "<= 2", (v) => v <= 2),
       goal(`wake-up p50: ${parked} parked vs 1`, r.wakeP50ParkedVs1, "<= 2", (v) => v <= 2),
       goal(`wake-up p99: ${parked} parked vs 1`, r.wakeP99ParkedVs1, "<= 2", (v) => v <= 2),
       goal("initial sync at 1,000 rooms: Synapse time / Sluice time", vsSynapse["1000"]?.initial ?? null, ">= 10", (v) => v >= 10),
       goal("incremental sync at 1,000 rooms: Synapse time / Sluice time", vsSynapse["1000"]?.incremental ?? null, ">= 10", (v) => v >= 10),
+      goal("initial sync at 1,000 rooms: Synapse server CPU / Sluice server CPU", vsSynapse["1000"]?.initialCpu ?? null, ">= 10", (v) => v >= 10),
+      goal("incremental sync at 1,000 rooms: Synapse server CPU / Sluice server CPU", vsSynapse["1000"]?.incrementalCpu ?? null, ">= 10", (v) => v >= 10),
     ],
   };
   console.log(JSON.stringify(result, null, 2));

@@ -136,7 +136,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
     storage.sequencer,
     notifier,
     clock,
-    { linearMaxDelta: config.sync.linearMaxDelta },
+    { linearMaxDelta: config.sync.linearMaxDelta, staleSince: config.sync.staleSince },
     {
       ...syncHooks,
       // Polling /sync marks the user active, or idle with set_presence=unavailable; offline changes nothing.
@@ -253,9 +253,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const highWater = await checkHighWaterMark(config, storage, logger, metrics);
   const syncHooks: SyncEvents = {
     issuing: (pos) => highWater.ensure(pos),
-    staleToken: (userId, cause) => {
+    staleToken: (userId, cause, { deviceId, answer }) => {
       metrics.staleTokens.inc({ cause });
-      logger.warn({ userId, cause }, "stale sync token: the client's cache does not match this database");
+      logger.warn({ userId, deviceId, cause, answer }, "stale sync token: the client's cache does not match this database; telling it to resync");
     },
   };
   const services: Services = { ...buildServices(config, storage, clock, signingKey, syncHooks), metrics };

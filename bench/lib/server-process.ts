@@ -6,7 +6,7 @@
  * (e.g. `--cpu-prof`), `config` replaces bench/bench-config.yaml.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,8 @@ export interface BenchServer {
   pid: number;
   /** The child's resident set size in bytes, from /proc/<pid>/status (VmRSS). */
   rssBytes(): number;
+  /** CPU time the child's live threads have used, in ms (see cpuTimeMs). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,23 @@ export async function freePort(): Promise<number> {
 export function rssOf(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * CPU time used so far by the live threads of a process, in ms, from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds on CPU). Unlike wall time it hardly
+ * depends on what else the machine runs, which matters on shared 2-core machines.
+ */
+export function cpuTimeMs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1e6;
 }
 
 /** Polls `url` until it answers 2xx, or throws after `timeoutMs` (or when `exited()` says the process died). */
@@ -96,6 +115,7 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}, 
     baseUrl,
     pid: child.pid!,
     rssBytes: () => rssOf(child.pid!),
+    cpuMs: () => cpuTimeMs(child.pid!),
     async stop() {
       if (!exited) {
         child.kill("SIGTERM");

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { MatrixClient, pool } from "./matrix-client.js";
 import { BENCH_USER, EVENTS_PER_ROOM, IDLE_USER, MEMBERS_PER_ROOM, OTHER_USERS, PASSWORD, cacheRoot, type SeedInfo } from "./seed.js";
-import { freePort, repoRoot, rssOf, waitForHttp, type BenchServer } from "./server-process.js";
+import { cpuTimeMs, freePort, repoRoot, rssOf, waitForHttp, type BenchServer } from "./server-process.js";
 
 const SEED_VERSION = 1;
 const venv = () => join(repoRoot, "bench", ".venv-synapse");
@@ -98,6 +98,7 @@ export async function startSynapse(dir: string, opts: { removeDataDir?: boolean 
     baseUrl,
     pid: child.pid!,
     rssBytes: () => rssOf(child.pid!),
+    cpuMs: () => cpuTimeMs(child.pid!),
     async stop() {
       if (!exited) {
         child.kill("SIGTERM");

@@ -87,6 +87,10 @@ export const ConfigSchema = Type.Object(
       {
         linearMaxDelta: Type.Integer({ default: 1024, minimum: 0, description: "incremental syncs spanning at most this many positions scan the log (linear); larger gaps use point look-ups (polylog)" }),
         timeoutMaxMs: Type.Integer({ default: 120_000, minimum: 0, description: "longest long-poll a client may ask for with ?timeout=" }),
+        staleSince: Type.Union([Type.Literal("full_state"), Type.Literal("error"), Type.Literal("empty_initial")], {
+          default: "full_state",
+          description: "answer to a since token from a history this database no longer has (restore, forced resync), for clients that did not opt in to MSC2855",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -29,6 +29,8 @@ export const TYPING_DEFAULTS: TypingOptions = { defaultTimeoutMs: 30_000, maxTim
 export class Typing {
   /** roomId → userId → deadline (ms since epoch). */
   private readonly rooms = new Map<string, Map<UserId, number>>();
+  /** roomId → position of its last typing change (this process; sync's long gaps ask it). */
+  private readonly lastChange = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private closed = false;
@@ -76,6 +78,15 @@ export class Typing {
     return [...typers].filter(([, deadline]) => deadline > now).map(([userId]) => userId);
   }
 
+  /**
+   * Did the room's typers change after position `pos`? (sync, over a long gap: the same
+   * answer as the typing rows of the log would give). Typers lost in a restart are not
+   * reported, as in Synapse: nothing records their end.
+   */
+  changedAfter(roomId: string, pos: number): boolean {
+    return (this.lastChange.get(roomId) ?? 0) > pos;
+  }
+
   /** Same as currentTyping: the name sync's TypingSource asks for. */
   typingUsers(roomId: string): readonly string[] {
     return this.currentTyping(roomId);
@@ -111,8 +122,9 @@ export class Typing {
     return deadline !== undefined && deadline > this.clock.now();
   }
 
-  private recordChange(roomId: string): Promise<unknown> {
-    return this.storage.streams.recordEphemeral({ kind: "typing", roomId });
+  private async recordChange(roomId: string): Promise<void> {
+    const pos = await this.storage.streams.recordEphemeral({ kind: "typing", roomId });
+    this.lastChange.set(roomId, Math.max(pos, this.lastChange.get(roomId) ?? 0));
   }
 
   /** (Re)arms the timer for the earliest deadline, unless one is already set at or before it. */

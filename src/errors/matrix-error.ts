@@ -196,3 +196,15 @@ export class InvalidSignatureError extends MatrixError {
   readonly errcode = "M_INVALID_SIGNATURE";
   readonly httpStatus = 400;
 }
+
+/**
+ * MSC2855's first option (`sync.staleSince: error`): the `since` token names a history this
+ * database no longer has (a restore from backup, a token from another server, an operator's
+ * forced resync). The client should drop its cache and sync again without `since`. The
+ * MSC's proposed `M_BAD_SINCE_PARAM` under an unstable name; no released client acts on it
+ * (docs/operations/backup-and-restore.md).
+ */
+export class BadSinceError extends MatrixError {
+  readonly errcode = "ORG.MATRIX.MSC2855_BAD_SINCE_PARAM";
+  readonly httpStatus = 400;
+}

@@ -38,7 +38,12 @@ export interface ScanResult {
 
 export type RangeReader = (range: EventRange) => Promise<EventRow[]>;
 
-export async function scanPage(read: RangeReader, req: ScanRequest, keep: (ev: EventRow) => boolean): Promise<ScanResult> {
+/**
+ * `stopAt`: a row that ends the page before it is consumed, as a full page does (`next`
+ * stays just past the last row consumed, `exhausted` false). Sync uses it so its timeline
+ * never spans events the user may not see (their state changes would be lost to the client).
+ */
+export async function scanPage(read: RangeReader, req: ScanRequest, keep: (ev: EventRow) => boolean, stopAt?: (ev: EventRow) => boolean): Promise<ScanResult> {
   const events: EventRow[] = [];
   let cursor = req.from;
   let scanned = 0;
@@ -47,7 +52,7 @@ export async function scanPage(read: RangeReader, req: ScanRequest, keep: (ev: E
     const batch = Math.min(Math.max(req.limit - events.length + 1, 50), 500);
     const rows = await read({ dir: req.dir, from: cursor, to: req.to, limit: batch });
     for (const row of rows) {
-      if (events.length >= req.limit) return { events, next: cursor, exhausted: false };
+      if (events.length >= req.limit || stopAt?.(row)) return { events, next: cursor, exhausted: false };
       cursor = req.dir === "b" ? row.pos : asStreamPos(row.pos + 1);
       if (keep(row)) events.push(row);
     }

@@ -175,6 +175,8 @@ export interface EventStore {
   get(eventId: string): Promise<EventRow | null>;
   /** The event id stored for this (user, device, txn id), if the request was seen before. */
   byTxn(userId: UserId, deviceId: DeviceId, txnId: string): Promise<string | null>;
+  /** The reverse: which of these events this device sent, with its txn id (sync's `unsigned.transaction_id`). */
+  txnIdsOf(userId: UserId, deviceId: DeviceId, eventIds: readonly string[]): Promise<Map<string, string>>;
   /** A page of a room's events in position order (descending for dir "b"). */
   inRoom(roomId: string, range: EventRange): Promise<EventRow[]>;
   /** The room's full state just after position `pos` (state events at positions <= pos). */

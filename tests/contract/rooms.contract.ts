@@ -347,6 +347,8 @@ export function runRoomsContract(test: ContractTest, o: StorageOpener): void {
       assert.deepEqual(await snapshot(), before);
       assert.equal(await s.events.byTxn(alice, D1, "t-fail"), null);
       assert.equal(await s.events.byTxn(alice, D1, "t0"), name.id);
+      assert.deepEqual(await s.events.txnIdsOf(alice, D1, [name.id, "$unknown"]), new Map([[name.id, "t0"]]));
+      assert.deepEqual(await s.events.txnIdsOf(alice, "OTHER" as DeviceId, [name.id]), new Map(), "only the sending device's");
       assert.equal(await s.rooms.membership("!r:test", bob), null);
       assert.deepEqual(await s.rooms.roomsOfUser(bob), []);
       assert.deepEqual((await s.events.get(name.id))?.pdu.content, { name: "Before" }, "the stored event is untouched");

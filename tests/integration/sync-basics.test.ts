@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { api, registerUser, startServer, type TestServer, type TestUser } from "./harness.js";
-import { V3, createRoom, enc, joinRoom } from "./room-helpers.js";
+import { V3, createRoom, enc, joinRoom, loginNewDevice, sendMessage } from "./room-helpers.js";
 import { bodies, ids, mustJoined, send, setState, stateKeys, sync, type SyncBody } from "./sync-helpers.js";
 import type { UserId } from "../../src/events/ids.js";
 
@@ -209,13 +209,31 @@ describe("sync basics", () => {
     assert.deepEqual(seen, sent);
   });
 
+  it("unsigned.transaction_id is on the sending device's own events, and only there", async () => {
+    const first = await sync(base, bob);
+    const otherDevice = await loginNewDevice(base, bob);
+    const otherFirst = await sync(base, otherDevice);
+    const aliceFirst = await sync(base, alice);
+    const sent = await sendMessage(base, bob, roomId, { msgtype: "m.text", body: "with a txn id" }, { txnId: "bob-txn-1" });
+    assert.equal(sent.status, 200);
+    const mine = mustJoined(await sync(base, bob, { since: first.next_batch }), roomId).timeline.events.find((e) => e.event_id === sent.body.event_id);
+    assert.equal(mine?.unsigned?.transaction_id, "bob-txn-1");
+    const onOther = mustJoined(await sync(base, otherDevice, { since: otherFirst.next_batch }), roomId).timeline.events.find((e) => e.event_id === sent.body.event_id);
+    assert.ok(onOther);
+    assert.equal(onOther.unsigned?.transaction_id, undefined, "another device of the same user");
+    const onAlice = mustJoined(await sync(base, alice, { since: aliceFirst.next_batch }), roomId).timeline.events.find((e) => e.event_id === sent.body.event_id);
+    assert.equal(onAlice?.unsigned?.transaction_id, undefined, "another user");
+  });
+
   it("a state change in an incremental sync is in the timeline with prev_content", async () => {
+    await setState(base, alice, roomId, "m.room.topic", "", { topic: "old topic" });
     const first = await sync(base, bob);
     const id = await setState(base, alice, roomId, "m.room.topic", "", { topic: "new topic" });
     const room = mustJoined(await sync(base, bob, { since: first.next_batch }), roomId);
     const ev = room.timeline.events.find((e) => e.event_id === id);
     assert.ok(ev);
     assert.equal(ev.state_key, "");
+    assert.deepEqual(ev.unsigned?.prev_content, { topic: "old topic" });
     assert.deepEqual(room.state?.events ?? [], []);
   });
 });

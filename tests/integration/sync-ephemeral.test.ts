@@ -16,7 +16,9 @@ function ephemeralOf(body: SyncBody, roomId: string, type: string): Record<strin
   return (body.rooms?.join?.[roomId]?.ephemeral?.events ?? []).filter((e) => e.type === type).map((e) => e.content);
 }
 
-describe("sync ephemeral, account data, to-device and keys", () => {
+// Twice: linear incremental syncs (the default), and polylog ones (linearMaxDelta 0), whose
+// items find the same data by point look-ups instead of scanning the log.
+for (const linearMaxDelta of [1024, 0]) describe(`sync ephemeral, account data, to-device and keys (linearMaxDelta ${linearMaxDelta})`, () => {
   let server: TestServer;
   let base: string;
   let alice: TestUser;
@@ -25,7 +27,7 @@ describe("sync ephemeral, account data, to-device and keys", () => {
   let counter = 0;
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ sync: { linearMaxDelta } });
     base = server.baseUrl;
     alice = await registerUser(base, "alice");
     bob = await registerUser(base, "bob");
@@ -77,6 +79,16 @@ describe("sync ephemeral, account data, to-device and keys", () => {
       const toBob = await sync(base, bob, { since: bobFirst.next_batch });
       const [content] = ephemeralOf(toBob, roomId, "m.receipt") as Record<string, Record<string, unknown>>[];
       assert.ok(content?.[eventId]?.["m.read.private"]);
+    });
+
+    it("a room whose typing did not change does not come back", async () => {
+      await typing(alice, roomId, true);
+      const first = await sync(base, bob, { set_presence: "offline" });
+      const other = await createRoom(base, alice, { preset: "private_chat" });
+      await send(base, alice, other, "elsewhere");
+      const next = await sync(base, bob, { since: first.next_batch, set_presence: "offline" });
+      assert.equal(next.rooms, undefined, JSON.stringify(next.rooms));
+      await typing(alice, roomId, false);
     });
 
     it("the ephemeral filter: not_types m.typing leaves typing out, types m.receipt keeps receipts", async () => {

@@ -5,6 +5,7 @@
  * on every room when it was asked for), plus typed accessors for the parts tests read.
  */
 import assert from "node:assert/strict";
+import { get as httpGet } from "node:http";
 import { api, type ApiResponse, type TestServer, type TestUser } from "./harness.js";
 import { assertMatchesSpec } from "./spec-validator.js";
 import { V3, enc, nextTxnId } from "./room-helpers.js";
@@ -91,15 +92,25 @@ export function syncQuery(p: SyncParams = {}): string {
   return s ? `?${s}` : "";
 }
 
-/** GET /sync with no assertion (for error cases). */
+/**
+ * GET /sync with no assertion (for error cases). With `signal`, the request goes over its own
+ * connection (node:http, no keep-alive pool) and aborting it closes that connection, as a
+ * client going away does; fetch's pool would instead open a spare connection that holds the
+ * server's graceful close until the keep-alive timeout.
+ */
 export function syncRaw(base: string, user: TestUser, p: SyncParams = {}, init: { signal?: AbortSignal } = {}): Promise<ApiResponse<SyncBody & Json>> {
   const path = `/_matrix/client/${p.r0 ? "r0" : "v3"}/sync${syncQuery(p)}`;
   if (!init.signal) return api(base, "GET", path, { token: user.accessToken });
-  return fetch(base + path, { headers: { authorization: `Bearer ${user.accessToken}` }, signal: init.signal }).then(async (res) => ({
-    status: res.status,
-    body: (await res.json()) as SyncBody & Json,
-    headers: res.headers,
-  }));
+  return new Promise((resolve, reject) => {
+    const req = httpGet(base + path, { agent: false, headers: { authorization: `Bearer ${user.accessToken}` }, signal: init.signal }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as SyncBody & Json, headers: new Headers() }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
 }
 
 /** The field a room's state_after travels in for these parameters (null: classic `state`). */

@@ -206,6 +206,84 @@ describe("sync rooms sections", () => {
     });
   });
 
+  describe("rejoins and gaps in what the user may see (found by sync-property)", () => {
+    const joinedOnly = [{ type: "m.room.history_visibility", state_key: "", content: { history_visibility: "joined" } }];
+
+    it("a leave and a rejoin inside one range: newly joined, with the state changed while the user was out", async () => {
+      const bob = await fresh("bob");
+      const roomId = await createRoom(base, alice, { preset: "public_chat", initial_state: joinedOnly });
+      await joinRoom(base, bob, roomId);
+      const first = await sync(base, bob);
+      const before = ids(mustJoined(first, roomId).timeline.events);
+      await act(base, bob, roomId, "leave");
+      const topic = await setState(base, alice, roomId, "m.room.topic", "", { topic: "changed while bob was out" });
+      await joinRoom(base, bob, roomId);
+      const room = mustJoined(await sync(base, bob, { since: first.next_batch }), roomId);
+      assert.equal(room.timeline.limited, true);
+      assert.ok(!ids(room.timeline.events).some((id) => before.includes(id)), "nothing the client had is sent again");
+      assert.equal(room.state?.events.find((e) => e.type === "m.room.topic")?.event_id, topic, "the hidden topic change comes as state");
+    });
+
+    it("a newly joined room whose history hides state changes: state plus timeline give the current state", async () => {
+      const bob = await fresh("bob");
+      const roomId = await createRoom(base, alice, { preset: "public_chat" }); // shared at first: the creation events are visible
+      await setState(base, alice, roomId, "m.room.history_visibility", "", { history_visibility: "joined" });
+      const topic = await setState(base, alice, roomId, "m.room.topic", "", { topic: "hidden from bob" });
+      const first = await sync(base, bob);
+      await joinRoom(base, bob, roomId);
+      const room = mustJoined(await sync(base, bob, { since: first.next_batch, filter: { room: { timeline: { limit: 20 } } } }), roomId);
+      // The timeline starts at bob's join, not at the visible creation events before the hidden part.
+      assert.equal(room.timeline.events[0]?.state_key, bob.userId);
+      assert.equal(room.state?.events.find((e) => e.type === "m.room.topic")?.event_id, topic);
+      // and prev_batch leads back to the visible events before the hidden ones
+      const back = await messages(base, bob, roomId, { dir: "b", from: room.timeline.prev_batch!, limit: "50" });
+      assert.ok(back.chunk.some((e) => e.type === "m.room.create"));
+      assert.ok(!back.chunk.some((e) => e.event_id === topic));
+    });
+
+    it("rejoining a room left before `since`: the timeline does not repeat what the client had", async () => {
+      const bob = await fresh("bob");
+      const roomId = await createRoom(base, alice, { preset: "public_chat" });
+      await joinRoom(base, bob, roomId);
+      const had = await send(base, alice, roomId, "bob saw this");
+      await act(base, bob, roomId, "leave");
+      const left = await sync(base, bob);
+      const missed = await send(base, alice, roomId, "while bob was away");
+      await joinRoom(base, bob, roomId);
+      const room = mustJoined(await sync(base, bob, { since: left.next_batch }), roomId);
+      const got = ids(room.timeline.events);
+      assert.ok(!got.includes(had), "an event from before the leave is not sent again");
+      assert.ok(got.includes(missed), "history 'shared': what was said while away is visible after the rejoin");
+      assert.equal(room.timeline.limited, true);
+    });
+
+    it("a rejected invite under history 'invited': the left room's timeline has what the user saw while invited", async () => {
+      const bob = await fresh("bob");
+      const roomId = await createRoom(base, alice, { preset: "private_chat", initial_state: [{ type: "m.room.history_visibility", state_key: "", content: { history_visibility: "invited" } }] });
+      await act(base, alice, roomId, "invite", { user_id: bob.userId });
+      const seen = await send(base, alice, roomId, "for the invitee");
+      const invited = await sync(base, bob); // the client holds the room as an invite: no timeline
+      assert.ok(invited.rooms?.invite?.[roomId]);
+      await act(base, bob, roomId, "leave");
+      const room = mustLeft(await sync(base, bob, { since: invited.next_batch }), roomId);
+      const got = ids(room.timeline.events);
+      assert.ok(got.includes(seen), JSON.stringify(bodies(room)));
+      assert.equal(room.timeline.events.at(-1)?.content.membership, "leave");
+    });
+
+    it("joining and leaving inside one range: the left room comes with its state and a limited timeline", async () => {
+      const bob = await fresh("bob");
+      const roomId = await createRoom(base, alice, { preset: "public_chat", name: "In and out" });
+      const first = await sync(base, bob);
+      await joinRoom(base, bob, roomId);
+      await act(base, bob, roomId, "leave");
+      const room = mustLeft(await sync(base, bob, { since: first.next_batch }), roomId);
+      assert.equal(room.timeline.limited, true);
+      const covered = new Set([...(room.state?.events ?? []), ...room.timeline.events.filter((e) => e.state_key !== undefined)].map((e) => `${e.type}|${e.state_key}`));
+      for (const k of ["m.room.create|", "m.room.name|", `m.room.member|${alice.userId}`]) assert.ok(covered.has(k), k);
+    });
+  });
+
   describe("history visibility", () => {
     it("joined: events before the join are not in the newly joined room's timeline, nor reachable by prev_batch", async () => {
       const bob = await fresh("bob");

@@ -99,6 +99,22 @@ describe("sync state and timeline gaps", () => {
       assert.deepEqual(room.state?.events ?? [], []);
     });
 
+    it("a state change the timeline filter leaves out comes as state (state at the end wins where the window changed it)", async () => {
+      const roomId = await sharedRoom();
+      const first = await sync(base, bob);
+      const m1 = await send(base, alice, roomId, "before the change");
+      const topic = await setState(base, alice, roomId, "m.room.topic", "", { topic: "filtered out of the timeline" });
+      const m2 = await send(base, alice, roomId, "after the change");
+      const filter = { room: { timeline: { types: ["m.room.message"] } } };
+      const room = mustJoined(await sync(base, bob, { since: first.next_batch, filter }), roomId);
+      assert.deepEqual(ids(room.timeline.events), [m1, m2]);
+      assert.equal(room.timeline.limited, false);
+      assert.deepEqual(ids(room.state?.events), [topic]);
+      // an initial sync with the filter too
+      const initial = mustJoined(await sync(base, bob, { filter }), roomId);
+      assert.equal(initial.state?.events.find((e) => e.type === "m.room.topic")?.event_id, topic);
+    });
+
     it("limited: state holds the state changed in the gap (as of the timeline's start), not what the timeline carries", async () => {
       const roomId = await sharedRoom();
       const carol = await registerUser(base, `carol${++counter}`);

@@ -8,7 +8,10 @@ export const SUPPORTED_VERSIONS = [
 ] as const;
 
 /** Unstable features we actually implement; grow this only with the feature. */
-export const UNSTABLE_FEATURES: Record<string, boolean> = {};
+export const UNSTABLE_FEATURES: Record<string, boolean> = {
+  // Clear cache and reload: /sync?org.matrix.msc2855.clear_cache=true (docs/operations/backup-and-restore.md).
+  "org.matrix.msc2855": true,
+};
 
 /** `publicBaseUrl` is read per request: with `listen.port: 0` it is known only once listening. */
 export function registerVersionRoutes(router: ClientRouter, deps: { publicBaseUrl: () => string }): void {

@@ -73,6 +73,19 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  async txnIdsOf(userId: UserId, deviceId: DeviceId, eventIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    // Bounded batches of bound parameters; the (user_id, device_id) prefix of the key finds the rows.
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const batch = eventIds.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND event_id IN (${batch.map(() => "?").join(", ")})`)
+        .all(userId, deviceId, ...batch) as { event_id: string; txn_id: string }[];
+      for (const r of rows) out.set(r.event_id, r.txn_id);
+    }
+    return out;
+  }
+
   async get(eventId: string): Promise<EventRow | null> {
     const r = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.event_id = ?`).get(eventId) as EventSqlRow | undefined;
     return r ? toEventRow(r) : null;

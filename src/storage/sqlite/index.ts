@@ -10,6 +10,7 @@ import { Sequencer } from "../../streams/sequencer.js";
 import type { Storage } from "../storage.js";
 import { ChangeLog } from "./change-log.js";
 import { MIGRATIONS } from "./migrations.js";
+import { cacheStatements } from "./statement-cache.js";
 import { SqliteAccountStore } from "./accounts.js";
 import { SqliteDeviceStore } from "./devices.js";
 import { SqliteTokenStore } from "./tokens.js";
@@ -34,6 +35,7 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   migrate(db);
+  cacheStatements(db); // every store's db.prepare(sql) compiles each SQL text once (statement-cache.ts)
   const now = opts.now ?? Date.now;
   const sequencer = new Sequencer(highestPositionSync(db));
   const log = new ChangeLog(db, sequencer, now);

@@ -17,6 +17,8 @@ import { emptyResponse, type SyncV2Response } from "./response.js";
 /** What sync needs from the ephemeral and push modules (kept narrow so sync does not depend on them). */
 export interface TypingSource {
   typingUsers(roomId: string): readonly string[];
+  /** May the room's typers have changed after `pos`? (typing has no history to scan) */
+  changedAfter?(roomId: string, pos: number): boolean;
 }
 export interface PushRulesSource {
   /** The user's full ruleset as `m.push_rules` account data content ({ global: … }). */
@@ -39,6 +41,8 @@ export class SyncV2Context {
   readonly roomAccountData = new Map<string, AccountDataRow[]>();
   readonly timelineLimit: number;
   readonly timelineFilter: EventPredicate;
+  /** The timeline filter may reject events (so a timeline can skip state changes). */
+  readonly timelineFiltered: boolean;
   readonly stateFilter: EventPredicate;
   readonly lazyLoadMembers: boolean;
   readonly includeLeave: boolean;
@@ -58,9 +62,12 @@ export class SyncV2Context {
     const requested = room.timeline?.limit;
     this.timelineLimit = Math.max(1, Math.min(requested ?? DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT));
     this.timelineFilter = compileRoomEventFilter(room.timeline ?? null);
+    const t = room.timeline;
+    this.timelineFiltered = !!t && (["types", "not_types", "senders", "not_senders", "rooms", "not_rooms", "contains_url"] as const).some((k) => t[k] !== undefined);
     this.stateFilter = compileRoomEventFilter(room.state ?? null);
     this.lazyLoadMembers = room.state?.lazy_load_members === true;
-    this.includeLeave = room.include_leave === true;
+    // A resync (stale token) lists left rooms too: the client's cache may still show them joined.
+    this.includeLeave = room.include_leave === true || request.resync === true;
     this.threadCounts = room.timeline?.unread_thread_notifications === true;
   }
 

@@ -1,7 +1,8 @@
 /**
  * Parses a GET /sync request into a SyncV2Request: filter (stored id or inline JSON),
  * `since` token, `timeout` (bounded by the configured maximum), `full_state`,
- * `set_presence`, and `use_state_after` under its stable or unstable name.
+ * `set_presence`, `use_state_after` under its stable or unstable name, and MSC2855's
+ * `org.matrix.msc2855.clear_cache` opt-in.
  * Every malformed parameter is a 400 with the spec's errcode; nothing is guessed.
  */
 import Value from "typebox/value";
@@ -23,6 +24,16 @@ export interface SyncV2Request {
   setPresence: "online" | "offline" | "unavailable";
   /** Which field carries state_after, or null for the classic `state`. */
   stateAfter: StateAfterField | null;
+  /**
+   * `org.matrix.msc2855.clear_cache=true`: the client understands MSC2855's "200 without
+   * next_batch" (drop your cache, sync again without `since`) when its token is stale.
+   */
+  clearCache: boolean;
+  /**
+   * Set by the engine, never by a client: this initial sync answers a stale token
+   * (`sync.staleSince: full_state`), so every room is `limited` and left rooms are listed.
+   */
+  resync?: boolean;
 }
 
 function bool(name: string, v: string | undefined): boolean {
@@ -57,7 +68,8 @@ export async function parseSyncRequest(
   const stateAfter: StateAfterField | null = unstable ? "org.matrix.msc4222.state_after" : stable ? "state_after" : null;
 
   const { filter, filterKey } = await resolveFilter(query.filter, userId, storage);
-  return { filter, filterKey, since, timeoutMs, fullState: bool("full_state", query.full_state), setPresence, stateAfter };
+  const clearCache = bool("org.matrix.msc2855.clear_cache", query["org.matrix.msc2855.clear_cache"]);
+  return { filter, filterKey, since, timeoutMs, fullState: bool("full_state", query.full_state), setPresence, stateAfter, clearCache };
 }
 
 async function resolveFilter(raw: string | undefined, userId: UserId, storage: Storage): Promise<{ filter: FilterBody; filterKey: string }> {

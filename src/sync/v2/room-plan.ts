@@ -11,7 +11,7 @@
  *                                 the room's timeline then ends at the leave event.
  * Forgotten rooms never appear.
  */
-import type { StreamPos } from "../../streams/position.js";
+import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import type { MembershipRow } from "../../storage/rows.js";
 import type { SyncV2Context } from "./context.js";
 
@@ -24,6 +24,12 @@ export interface RoomPlan {
   membership: { eventId: string; pos: StreamPos; membership: string };
   /** Join that the client has not seen: send the room's full state. */
   newlyJoined: boolean;
+  /**
+   * The timeline shows events after this position (null: the whole history, newest first).
+   * `since` for a room the client followed; for a (re)joined room, the user's last leave at
+   * or before `since`: the client may hold the room up to there, never beyond.
+   */
+  floor: StreamPos | null;
   /** Last position of this room the response may show (the leave event for left rooms). */
   end: StreamPos;
 }
@@ -34,6 +40,31 @@ async function membershipAt(ctx: SyncV2Context, roomId: string, pos: StreamPos):
   return row ? { membership: String(row.pdu.content.membership), eventId: row.eventId, pos: row.pos } : null;
 }
 
+/**
+ * For a room whose own membership changed in (since, upto]: did the client follow it the
+ * whole time (joined at `since` and never out of the room since, up to `lastAllowed`)?
+ * If not:
+ *   - the timeline is floored at the user's last leave at or before `since` (the last point
+ *     the client was given the room up to), not at `since`: events from before `since` the
+ *     user may see now (history "shared" once they join, "invited" while they were invited)
+ *     were never sent, the client having held the room as invited or left;
+ *   - if the user joined in the range it is "newly joined" (full state, limited): a
+ *     leave+rejoin inside the range would otherwise hide the state changes made meanwhile.
+ */
+async function rangeHistory(ctx: SyncV2Context, roomId: string, lastAllowed: StreamPos): Promise<{ newlyJoined: boolean; floor: StreamPos | null }> {
+  const since = ctx.since!;
+  const history = await ctx.deps.storage.events.stateHistory(roomId, "m.room.member", ctx.userId);
+  const before = history.filter((e) => e.pos <= since);
+  const wasJoined = before.at(-1)?.pdu.content.membership === "join";
+  const changes = history.filter((e) => e.pos > since && e.pos <= ctx.upto).map((e) => ({ pos: e.pos, membership: String(e.pdu.content.membership) }));
+  const followed = wasJoined && changes.every((c) => c.membership === "join" || c.pos >= lastAllowed);
+  if (followed) return { newlyJoined: false, floor: since };
+  const newlyJoined = changes.some((c) => c.membership === "join");
+  if (wasJoined) return { newlyJoined, floor: since };
+  const lastOut = before.filter((e) => e.pdu.content.membership === "leave" || e.pdu.content.membership === "ban").at(-1);
+  return { newlyJoined, floor: lastOut?.pos ?? null };
+}
+
 export async function planRoom(ctx: SyncV2Context, current: MembershipRow): Promise<RoomPlan | null> {
   if (!ctx.roomAllowed(current.roomId)) return null;
   // The current row may be newer than this response's upper bound (a write raced in).
@@ -41,23 +72,21 @@ export async function planRoom(ctx: SyncV2Context, current: MembershipRow): Prom
   if (!atUpto) return null;
   const changedInRange = ctx.since === null || atUpto.pos > ctx.since;
   const base = { roomId: current.roomId, membership: atUpto };
+  const initial = { newlyJoined: true, floor: null };
   switch (atUpto.membership) {
     case "join": {
-      let newlyJoined = ctx.since === null;
-      if (!newlyJoined && changedInRange) {
-        const before = await membershipAt(ctx, current.roomId, ctx.since!);
-        newlyJoined = before?.membership !== "join";
-      }
-      return { ...base, section: "join", newlyJoined, end: ctx.upto };
+      const history = ctx.since === null ? initial : changedInRange ? await rangeHistory(ctx, current.roomId, asStreamPos(ctx.upto + 1)) : { newlyJoined: false, floor: ctx.since };
+      return { ...base, section: "join", ...history, end: ctx.upto };
     }
     case "invite":
     case "knock":
-      return changedInRange ? { ...base, section: atUpto.membership, newlyJoined: false, end: atUpto.pos } : null;
+      return changedInRange ? { ...base, section: atUpto.membership, newlyJoined: false, floor: ctx.since, end: atUpto.pos } : null;
     default: {
       if (ctx.isInitial ? !ctx.includeLeave : !changedInRange) return null;
       if (await ctx.deps.storage.rooms.isForgotten(current.roomId, ctx.userId)) return null;
       // A leave the client never saw the join of (e.g. a rejected invite) still goes here.
-      return { ...base, section: "leave", newlyJoined: false, end: atUpto.pos };
+      const history = ctx.since === null ? { newlyJoined: false, floor: null } : await rangeHistory(ctx, current.roomId, atUpto.pos);
+      return { ...base, section: "leave", ...history, end: atUpto.pos };
     }
   }
 }

@@ -1,9 +1,14 @@
 /**
  * SyncV2Engine: GET /sync, Construct's three modes (README.md beside this file).
- *   1. check the `since` token (stale → answered as an initial sync: issue 7 refines this);
+ *   1. check the `since` token: malformed tokens never get here (400 in request.ts); a
+ *      stale one (another database or epoch, a future position, a stamp that differs, or a
+ *      position before an operator's reset for this device) is answered as MSC2855 says
+ *      (`answerStale`); `s0_0_<epoch>` (nothing seen, empty_initial's next_batch) is an
+ *      initial sync answered as a resync;
  *   2. acknowledge to-device messages the client confirmed by sending `since`;
  *   3. choose the mode from named conditions: polylog, linear or longpoll;
- *   4. run the items, then stamp `next_batch` with the last position covered.
+ *   4. run the items, then stamp `next_batch` with the last position covered. A reset that
+ *      lands while the request waits or runs still makes its answer the stale one.
  * Identical concurrent requests from one device share one computation.
  */
 import type { DeviceId, UserId } from "../../events/ids.js";
@@ -13,6 +18,7 @@ import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import { SharedWork } from "../../util/shared-work.js";
 import type { Clock } from "../../util/clock.js";
 import { checkSyncToken, encodeSyncToken } from "../../streams/sync-token.js";
+import { BadSinceError } from "../../errors/matrix-error.js";
 import { SyncV2Context, type SyncDeps } from "./context.js";
 import type { SyncV2Request } from "./request.js";
 import { hasContent, pruneEmpty } from "./response.js";
@@ -20,14 +26,25 @@ import { runPolylog } from "./modes/polylog.js";
 import { runLinear } from "./modes/linear.js";
 import { waitForNews } from "./modes/longpoll.js";
 
+/** How a stale `since` is answered to clients that did not opt in to MSC2855 (config `sync.staleSince`). */
+export type StaleSinceAnswer = "full_state" | "error" | "empty_initial";
+
+/**
+ * Why a token is stale: "epoch" (another database, or a restore was detected at start-up),
+ * "future" (a position this database never reached), "stamp" (the row at its position is
+ * another row), "reset" (issued before an operator's forced resync of this device).
+ */
+export type StaleCause = "epoch" | "future" | "stamp" | "reset";
+
 export interface SyncV2Options {
   /** Ranges up to this many positions run linear; larger ones polylog (design.md §2). */
   linearMaxDelta: number;
+  staleSince: StaleSinceAnswer;
 }
 
 export interface SyncEvents {
-  /** A stale token was answered as an initial sync (for logs and metrics). */
-  staleToken?(userId: UserId, cause: string): void;
+  /** A stale token is being answered (for logs and metrics). */
+  staleToken?(userId: UserId, cause: StaleCause, info: { deviceId: DeviceId; answer: StaleSinceAnswer | "clear_cache" }): void;
   /** Called once per request with the requested presence (the presence module marks activity). */
   syncing?(userId: UserId, setPresence: SyncV2Request["setPresence"]): void;
   /**
@@ -37,7 +54,8 @@ export interface SyncEvents {
   issuing?(pos: StreamPos): Promise<void>;
 }
 
-export type Mode = "polylog" | "linear" | "longpoll";
+/** "stale": a stale token answered without running the items (clear_cache, empty_initial). */
+export type Mode = "polylog" | "linear" | "longpoll" | "stale";
 
 export class SyncV2Engine {
   private readonly shared = new SharedWork<{ body: Record<string, unknown>; mode: Mode }>();
@@ -52,7 +70,7 @@ export class SyncV2Engine {
   ) {}
 
   sync(userId: UserId, deviceId: DeviceId, req: SyncV2Request, signal?: AbortSignal): Promise<{ body: Record<string, unknown>; mode: Mode }> {
-    const key = JSON.stringify([userId, deviceId, req.since, req.filterKey, req.fullState, req.stateAfter, req.timeoutMs, req.setPresence]);
+    const key = JSON.stringify([userId, deviceId, req.since, req.filterKey, req.fullState, req.stateAfter, req.timeoutMs, req.setPresence, req.clearCache]);
     return this.shared.run(key, signal, (s) => this.compute(userId, deviceId, req, s));
   }
 
@@ -63,13 +81,21 @@ export class SyncV2Engine {
     let since: StreamPos | null = req.since?.pos ?? null;
     if (req.since) {
       const check = await checkSyncToken(req.since, { epoch, highWater: this.sequencer.retired(), stampAt: (p) => this.stampAt(p) });
-      if (!check.valid) {
-        this.events.staleToken?.(userId, check.cause);
+      if (!check.valid) return this.answerStale(userId, deviceId, req, check.cause, epoch, signal);
+      if (since === 0 && this.sequencer.retired() > 0) {
+        // "Nothing seen yet": only the empty_initial answer hands this out once the log has
+        // anything in it. The initial sync it asks for is a resync (rooms limited, left rooms
+        // listed), and no operator reset applies to it. (On an empty log it stays
+        // incremental, so it can long-poll.)
         since = null;
-        req = { ...req, since: null };
+        req = { ...req, since: null, resync: true };
+      } else if (since !== null && (await this.resetAfter(userId, deviceId, since))) {
+        await storage.toDevice.acknowledge(userId, deviceId, since); // same database: the client did get them
+        return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
       }
     }
     if (since !== null) await storage.toDevice.acknowledge(userId, deviceId, since);
+    const requestedSince = since;
 
     const deadline = this.clock.now() + req.timeoutMs;
     let mode: Mode;
@@ -97,6 +123,8 @@ export class SyncV2Engine {
           mode = "longpoll";
           break;
         }
+        // A forced resync of this device retires a change for it: answer that at once.
+        if (await this.resetAfter(userId, deviceId, requestedSince!)) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
         continue; // something retired: run linear over it (next turn of the loop)
       }
       mode = shouldPolylog ? "polylog" : "linear";
@@ -111,6 +139,8 @@ export class SyncV2Engine {
       }
       break;
     }
+    // A reset recorded while this request ran (the CLI's wakes nobody) still applies to it.
+    if (requestedSince !== null && (await this.resetAfter(userId, deviceId, requestedSince))) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
     ctx.response.next_batch = encodeSyncToken({ pos: ctx.upto, stamp: await this.stampAt(ctx.upto), epoch });
     if (!itemsRan) {
       // Timed out quietly, or caught up with timeout=0: no item ran, but key counts are
@@ -120,6 +150,52 @@ export class SyncV2Engine {
     }
     await this.events.issuing?.(ctx.upto);
     return { body: pruneEmpty(ctx.response), mode };
+  }
+
+  /**
+   * Has an operator forced a resync of this device after position `since` (a token naming
+   * `since` was issued before the reset)? Resets take a position not yet handed out, so a
+   * token naming a position at or above the reset was issued after it.
+   */
+  private async resetAfter(userId: UserId, deviceId: DeviceId, since: StreamPos): Promise<boolean> {
+    return since < (await this.deps.storage.meta.syncResetFor(userId, deviceId));
+  }
+
+  /**
+   * The answer to a stale token (design.md §3, MSC2855): the client's cache describes a
+   * history this database does not have. Clients that opted in get MSC2855's second option;
+   * everyone else the configured `sync.staleSince`. Every answer leads to a token of this
+   * epoch at or after any reset, so the client is not told twice.
+   */
+  private async answerStale(
+    userId: UserId,
+    deviceId: DeviceId,
+    req: SyncV2Request,
+    cause: StaleCause,
+    epoch: string,
+    signal: AbortSignal,
+  ): Promise<{ body: Record<string, unknown>; mode: Mode }> {
+    const answer = req.clearCache ? "clear_cache" : this.opts.staleSince;
+    this.events.staleToken?.(userId, cause, { deviceId, answer });
+    if (cause === "reset") {
+      // A reset made by the CLI takes the next unwritten position; until something is written
+      // there, every token would still be below it. Write a change for this user so it is.
+      const resetAt = await this.deps.storage.meta.syncResetFor(userId, deviceId);
+      if (this.sequencer.retired() < resetAt) await this.deps.storage.streams.recordEphemeral({ kind: "sync_reset", userIds: [userId] });
+    }
+    switch (answer) {
+      case "clear_cache":
+        // MSC2855 option 2: no next_batch; the client drops its state and syncs without since.
+        return { body: { "org.matrix.msc2855.clear_cache": true }, mode: "stale" };
+      case "error":
+        throw new BadSinceError("The since token names a history this server no longer has (restored from a backup, another server, or a forced resync): drop your cache and sync without since");
+      case "empty_initial":
+        // Construct's answer: nothing, and a next_batch that makes the next request an initial sync.
+        return { body: { next_batch: encodeSyncToken({ pos: asStreamPos(0), stamp: 0, epoch }) }, mode: "stale" };
+      case "full_state":
+        // An initial sync of this epoch, every room limited, left rooms listed.
+        return this.compute(userId, deviceId, { ...req, since: null, resync: true }, signal);
+    }
   }
 
   private async stampAt(pos: StreamPos): Promise<number> {

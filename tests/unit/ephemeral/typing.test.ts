@@ -167,4 +167,19 @@ describe("Typing", () => {
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(recorded.length, 3, "no expiry after close");
   });
+
+  it("changedAfter: whether a room's typing changed after a position (sync's long gaps)", async () => {
+    const clock = new ManualClock();
+    const { storage } = fakeStorage({ [ROOM]: ["@a:test"] });
+    const typing = new Typing(storage, clock);
+    try {
+      assert.equal(typing.changedAfter(ROOM, 0), false, "nothing yet");
+      await typing.set(requester("@a:test" as UserId), ROOM, "@a:test", true);
+      assert.equal(typing.changedAfter(ROOM, 0), true);
+      assert.equal(typing.changedAfter(ROOM, 1), false, "the change is at position 1");
+      assert.equal(typing.changedAfter(OTHER, 0), false);
+    } finally {
+      typing.close();
+    }
+  });
 });

@@ -30,8 +30,12 @@ export const roomsItem: Item = {
   path: "rooms",
   async polylog(ctx) {
     const memberships = await ctx.deps.storage.rooms.roomsOfUser(ctx.userId);
-    // Typing is in memory and has no history: an incremental polylog sends current typers.
-    const typing = ctx.isInitial ? new Set<string>() : new Set(memberships.map((m) => m.roomId));
+    // Typing is in memory and has no history: an incremental polylog sends the current typers
+    // of the rooms whose typing may have changed since (every room, if the source cannot say).
+    const typingSource = ctx.deps.typing;
+    const typing = ctx.isInitial
+      ? new Set<string>()
+      : new Set(memberships.map((m) => m.roomId).filter((r) => typingSource?.changedAfter?.(r, ctx.since!) ?? true));
     await buildAll(ctx, memberships.map((m) => m.roomId), typing);
   },
   async linear(ctx, rows: readonly StreamLogRow[]) {

@@ -38,11 +38,14 @@ export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChange
   const serialize = { omitRoomId: true, format: ctx.filter.event_format ?? "client" } as const;
   const fields = ctx.filter.event_fields ?? [];
   const shape = (evs: ClientEvent[]) => (fields.length > 0 ? evs.map((e) => withEventFields(e, fields)) : evs);
-  const timelineEvents = shape(await ctx.deps.serializer.serialize(timeline.rows, serialize));
+  const timelineEvents = shape(await withTransactionIds(ctx, await ctx.deps.serializer.serialize(timeline.rows, serialize)));
   const stateEvents = shape(await ctx.deps.serializer.serialize(stateRows, serialize));
   const stateKey = ctx.request.stateAfter ?? "state";
   const base = {
-    timeline: { events: timelineEvents, limited: timeline.limited || (plan.newlyJoined && !ctx.isInitial), prev_batch: timeline.prevBatch },
+    // limited for a resync too: the client's cache is from another history, so this timeline
+    // does not continue what it holds (matrix-js-sdk then resets its live timeline, or links
+    // from an event it already has).
+    timeline: { events: timelineEvents, limited: timeline.limited || (plan.newlyJoined && !ctx.isInitial) || ctx.request.resync === true, prev_batch: timeline.prevBatch },
     [stateKey]: { events: stateEvents },
     account_data: { events: accountData },
   };
@@ -73,4 +76,19 @@ function withEventFields(ev: ClientEvent, fields: readonly string[]): ClientEven
   out.content ??= {};
   if (ev.state_key !== undefined) out.state_key = ev.state_key;
   return out;
+}
+
+/**
+ * `unsigned.transaction_id` on the requesting device's own events (spec: only for the client
+ * that sent it), so it can match them with its local echo.
+ */
+async function withTransactionIds(ctx: SyncV2Context, events: ClientEvent[]): Promise<ClientEvent[]> {
+  const own = events.filter((e) => e.sender === ctx.userId).map((e) => e.event_id);
+  if (own.length === 0) return events;
+  const txns = await ctx.deps.storage.events.txnIdsOf(ctx.userId, ctx.deviceId, own);
+  for (const e of events) {
+    const txnId = txns.get(e.event_id);
+    if (txnId !== undefined) e.unsigned = { ...e.unsigned, transaction_id: txnId };
+  }
+  return events;
 }

@@ -23,16 +23,42 @@ export async function roomState(ctx: SyncV2Context, plan: RoomPlan, timeline: Ti
   const full = ctx.wantsFullState || plan.newlyJoined;
   const after = ctx.request.stateAfter !== null;
   const at = after ? plan.end : (timeline.rows[0]?.pos ?? plan.end + 1) - 1;
-  if (at < 1) return [];
-  // Without a gap, classic `state` has nothing to say (every change is in the timeline)…
-  const wantsDelta = full || after || timeline.limited;
-  let rows = wantsDelta ? await ctx.deps.storage.events.stateAt(plan.roomId, asStreamPos(at)) : [];
+  let rows: EventRow[] = [];
+  if (after) {
+    if (at >= 1) rows = await ctx.deps.storage.events.stateAt(plan.roomId, asStreamPos(at));
+  } else if (full || timeline.limited || ctx.timelineFiltered) {
+    // Without a gap or a filter, classic `state` has nothing to say (every change is in the timeline)…
+    rows = await classicState(ctx, plan, timeline, at);
+  }
   if (!full) rows = rows.filter((r) => r.pos > ctx.since!);
-  if (ctx.lazyLoadMembers) {
+  if (ctx.lazyLoadMembers && at >= 1) {
     // …but with lazy-loading the senders' memberships are owed whatever happened.
     rows = await lazyMembers(ctx, plan, timeline, rows, asStreamPos(at), full);
   }
   return rows.filter((r) => ctx.stateFilter(r.pdu, plan.roomId));
+}
+
+/**
+ * Classic `state`: the state at the timeline's start — except for entries the window changed
+ * out of the timeline (events the filter rejected): for those the client would never see the
+ * change, so the entry as of the timeline's end is sent instead (Synapse's
+ * "state at start ∪ state at end − timeline", with the end winning where they differ).
+ * Entries the timeline itself carries are not repeated.
+ */
+async function classicState(ctx: SyncV2Context, plan: RoomPlan, timeline: TimelineWindow, start: number): Promise<EventRow[]> {
+  const atStart = start >= 1 ? await ctx.deps.storage.events.stateAt(plan.roomId, asStreamPos(start)) : [];
+  const inTimeline = new Set(timeline.rows.map((r) => r.eventId));
+  const key = (r: EventRow) => `${r.pdu.type}\u0000${r.pdu.state_key}`;
+  const byKey = new Map(atStart.map((r) => [key(r), r]));
+  if (ctx.timelineFiltered && timeline.rows.length > 0) {
+    const lastShown = new Map<string, string>();
+    for (const r of timeline.rows) if (r.pdu.state_key !== undefined) lastShown.set(key(r), r.eventId);
+    for (const r of await ctx.deps.storage.events.stateAt(plan.roomId, plan.end)) {
+      const k = key(r);
+      if (byKey.get(k)?.eventId !== r.eventId && lastShown.get(k) !== r.eventId) byKey.set(k, r);
+    }
+  }
+  return [...byKey.values()].filter((r) => !inTimeline.has(r.eventId)).sort((a, b) => a.pos - b.pos);
 }
 
 async function lazyMembers(ctx: SyncV2Context, plan: RoomPlan, timeline: TimelineWindow, rows: EventRow[], at: StreamPos, full: boolean): Promise<EventRow[]> {

@@ -1,7 +1,8 @@
 /**
  * rooms.{join,leave}.*.timeline: the newest events of the room's window, oldest first.
- * Window: (since, end] for rooms the client already had; the whole history (newest `limit`)
- * for initial syncs and newly joined rooms. Hidden events (history visibility) and events
+ * Window: (floor, end]: (since, end] for rooms the client already had; the whole history
+ * (newest `limit`) for initial syncs and rooms new to the client; after the user's last leave
+ * for a room they rejoined (RoomPlan.floor). Hidden events (history visibility) and events
  * the timeline filter rejects are skipped. `limited` says events of the window were left
  * out; `prev_batch` is the boundary /messages continues from backwards (decision 0003).
  */
@@ -21,12 +22,18 @@ export interface TimelineWindow {
 }
 
 export async function timelineWindow(ctx: SyncV2Context, plan: RoomPlan, viewer: RoomViewer): Promise<TimelineWindow> {
-  const unbounded = ctx.isInitial || plan.newlyJoined;
-  const lower = unbounded ? null : asStreamPos(ctx.since! + 1);
+  // (floor, end]: after `since` for a room the client followed; for an initial sync or a
+  // (re)joined room, after what the client may already hold (room-plan.ts).
+  const lower = plan.floor === null ? null : asStreamPos(plan.floor + 1);
+  // The timeline is contiguous in what the user may see: it stops (limited) at an event
+  // history visibility hides rather than skipping it, so no state change can hide inside it
+  // (classic `state` describes the timeline's start; the client replays the rest). Events the
+  // filter rejects are skipped: state.ts covers the state changes among them.
   const scan = await scanPage(
     (range) => ctx.deps.storage.events.inRoom(plan.roomId, range),
     { dir: "b", from: asStreamPos(plan.end + 1), to: lower, limit: ctx.timelineLimit },
-    (row) => viewer.canSee(row) && ctx.timelineFilter(row.pdu, plan.roomId),
+    (row) => ctx.timelineFilter(row.pdu, plan.roomId),
+    (row) => !viewer.canSee(row),
   );
   return { rows: scan.events.reverse(), limited: !scan.exhausted, prevBatch: encodeRoomToken(scan.next) };
 }
