@@ -294,18 +294,23 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
   const fanLatencies: number[] = [];
   const roundMax: number[] = [];
   let fanSpurious = 0;
+  let fanSpuriousSample = "";
   const rounds = 3;
   for (let round_ = 0; round_ < rounds; round_++) {
-    const since = await currentToken(fanClients[0]!);
     // Open (or reuse) one connection per device first: 1,000 connects at once can overflow a
     // server's accept backlog (Twisted's is 50), and SYN retries would be counted as wake-up time.
     await Promise.all(fanClients.map((c) => c.request("GET", "/account/whoami")));
+    await sleep(1000);
+    const since = await currentToken(fanClients[0]!);
     const text = `fan-out ${round_} ${Date.now()}`;
     let t0 = Infinity;
     const arrivals = fanClients.map((c) =>
       c.sync({ since, timeoutMs: 60_000 }).then((r) => {
         const got = Object.values(joined(r.body)).some((room) => room.timeline?.events?.some((e) => e.content?.body === text));
-        if (!got) fanSpurious++;
+        if (!got) {
+          fanSpurious++;
+          fanSpuriousSample ||= JSON.stringify(r.body).slice(0, 400);
+        }
         return got ? now() - t0 : null;
       }),
     );
@@ -320,7 +325,7 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
     one: { parked: 1, ...withoutToken(one) },
     many: { parked, ...withoutToken(many), background },
     memory: { rssBeforeBytes: rssBefore, rssAfterBytes: rssAfter, parkedAdded: parked - 1, bytesPerParkedLongPoll: Math.round((rssAfter - rssBefore) / (parked - 1)) },
-    fanOut: { parked, rounds, ...stats(fanLatencies), lastResponseMs: stats(roundMax).p50ms, spurious: fanSpurious },
+    fanOut: { parked, rounds, ...stats(fanLatencies), lastResponseMs: stats(roundMax).p50ms, spurious: fanSpurious, ...(fanSpuriousSample ? { spuriousSample: fanSpuriousSample } : {}) },
   };
 }
 
