@@ -252,7 +252,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const metrics = new HttpMetrics();
   const highWater = await checkHighWaterMark(config, storage, logger, metrics);
   const syncHooks: SyncEvents = {
-    issuing: (pos) => highWater.ensure(pos),
+    issuing: (pos) => highWater.ensure(pos, storage.sequencer.retired()),
     staleToken: (userId, cause, { deviceId, answer }) => {
       metrics.staleTokens.inc({ cause });
       logger.warn({ userId, deviceId, cause, answer }, "stale sync token: the client's cache does not match this database; telling it to resync");
@@ -289,6 +289,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         services.presence.close();
         services.notifier.shutdown(); // parked long-polls answer now instead of holding close()
         await http.close();
+        await highWater.close();
         await storage.close();
         logger.info("stopped");
       })();

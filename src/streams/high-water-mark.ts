@@ -8,7 +8,7 @@
  * Durability: write to a temp file, fsync, rename over the old file, fsync the directory.
  * Concurrency: one write at a time; callers waiting for a lower or equal mark share it.
  */
-import { open, rename, readFile, mkdir } from "node:fs/promises";
+import { open, rename, readFile, mkdir, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 
 export interface HighWaterRecord {
@@ -24,27 +24,58 @@ export async function readHighWaterMark(path: string): Promise<HighWaterRecord |
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw e;
   }
-  const parsed = JSON.parse(text) as Partial<HighWaterRecord>;
+  const parsed = JSON.parse(text.trim()) as Partial<HighWaterRecord>;
   if (typeof parsed.epoch !== "string" || typeof parsed.pos !== "number") throw new Error(`corrupt high-water mark file ${path}`);
   return { epoch: parsed.epoch, pos: parsed.pos };
 }
 
-async function writeDurably(path: string, record: HighWaterRecord): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, "w", 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(record) + "\n");
-    await fh.sync();
-  } finally {
-    await fh.close();
+/** Fixed record size: the file is rewritten in place with one small write and one fdatasync. */
+const RECORD_BYTES = 256;
+
+function encode(record: HighWaterRecord): Buffer {
+  const text = JSON.stringify(record);
+  if (text.length >= RECORD_BYTES) throw new Error("high-water record too long");
+  return Buffer.from(text.padEnd(RECORD_BYTES - 1, " ") + "\n");
+}
+
+/**
+ * Writes the record durably. The first write of a process creates the file through a
+ * temp file + rename + directory fsync; later writes overwrite the same 256 bytes in place
+ * (a write inside one disk sector) and fdatasync: one flush per new mark, not two.
+ */
+class MarkFile {
+  private handle: FileHandle | null = null;
+
+  constructor(private readonly path: string) {}
+
+  async write(record: HighWaterRecord): Promise<void> {
+    if (!this.handle) {
+      await mkdir(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.tmp`;
+      const fh = await open(tmp, "w", 0o600);
+      try {
+        await fh.write(encode(record), 0, RECORD_BYTES, 0);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.path);
+      const dir = await open(dirname(this.path), "r");
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+      this.handle = await open(this.path, "r+");
+      return;
+    }
+    await this.handle.write(encode(record), 0, RECORD_BYTES, 0);
+    await this.handle.datasync();
   }
-  await rename(tmp, path);
-  const dir = await open(dirname(path), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = null;
   }
 }
 
@@ -52,19 +83,26 @@ export class HighWaterMark {
   private recorded: number;
   private writing: Promise<void> | null = null;
   private wanted = 0;
+  private readonly file: MarkFile;
 
-  constructor(private readonly path: string, private epoch: string, recorded: number) {
+  constructor(path: string, private epoch: string, recorded: number) {
     this.recorded = recorded;
+    this.file = new MarkFile(path);
   }
 
-  /** Resolves once the file says at least `pos` (usually at once: the mark only grows). */
-  async ensure(pos: number): Promise<void> {
+  /**
+   * Resolves once the file says at least `pos` (usually at once: the mark only grows).
+   * `ceiling` (≥ pos, never above what the database has committed) lets one write cover the
+   * tokens that will follow: callers pass the sequencer's retired frontier.
+   */
+  async ensure(pos: number, ceiling = pos): Promise<void> {
     if (pos <= this.recorded) return;
-    this.wanted = Math.max(this.wanted, pos);
+    this.wanted = Math.max(this.wanted, pos, ceiling);
     while (this.recorded < pos) {
       if (!this.writing) {
         const target = this.wanted;
-        this.writing = writeDurably(this.path, { epoch: this.epoch, pos: target })
+        this.writing = this.file
+          .write({ epoch: this.epoch, pos: target })
           .then(() => {
             this.recorded = Math.max(this.recorded, target);
           })
@@ -81,8 +119,13 @@ export class HighWaterMark {
     this.epoch = epoch;
     this.recorded = -1;
     this.wanted = 0;
-    await writeDurably(this.path, { epoch, pos });
+    await this.file.write({ epoch, pos });
     this.recorded = pos;
+  }
+
+  async close(): Promise<void> {
+    await this.writing?.catch(() => {});
+    await this.file.close();
   }
 
   get value(): number {

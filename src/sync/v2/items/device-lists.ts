@@ -25,7 +25,13 @@ async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRo
   const storage = ctx.deps.storage;
   const changed = new Set<string>(rows.filter((r) => r.kind === "device_list" && r.userId).map((r) => r.userId!));
   const leftCandidates = new Set<string>();
-  for (const mine of await storage.rooms.roomsOfUser(ctx.userId)) {
+  // Linear: only the rooms the slice touched (a change to the requester's own membership is
+  // an event in that room, so it is among them) — the cost must not grow with the account.
+  const mineList =
+    touchedRooms === null
+      ? await storage.rooms.roomsOfUser(ctx.userId)
+      : (await Promise.all([...touchedRooms].map((r) => storage.rooms.membership(r, ctx.userId)))).filter((m) => m !== null);
+  for (const mine of mineList) {
     const mineChanged = inRange(mine.pos);
     if (!mineChanged && (mine.membership !== "join" || (touchedRooms !== null && !touchedRooms.has(mine.roomId)))) continue;
     for (const m of await storage.rooms.members(mine.roomId)) {

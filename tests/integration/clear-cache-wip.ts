@@ -25,6 +25,8 @@ import { createRoom, joinRoom, roomEvents } from "./room-helpers.js";
 import { act, assertSyncError, checkSyncBody, ids, send, setState, sync, syncRaw, type SyncBody } from "./sync-helpers.js";
 import { BAD_SINCE, CLEAR_CACHE, Follower, LogCapture, assertConverged, databaseFile, metric, restartServer, runCli, tokenEpoch, tokenPos } from "./restore-helpers.js";
 
+let backups = 0;
+
 type Answer = "opt-in" | "full_state" | "error" | "empty_initial";
 
 interface Restored {
@@ -45,10 +47,11 @@ interface Restored {
  * Builds the restore scenario up to the moment bob's client, holding a lost-era token, syncs
  * against the restored server. `answer` chooses the configured fallback and bob's opt-in.
  */
-async function restoreScenario(answer: Answer, work: string): Promise<Restored> {
+async function restoreScenario(answer: Answer, work: string, live: Set<TestServer>): Promise<Restored> {
   const staleSince = answer === "opt-in" ? "full_state" : answer;
   const log = new LogCapture();
   let server = await startServer({ sync: { staleSince } }, { logger: log.logger });
+  live.add(server);
   const base = server.baseUrl;
   const alice = await registerUser(base, "alice");
   const bobUser = await registerUser(base, "bob");
@@ -63,7 +66,7 @@ async function restoreScenario(answer: Answer, work: string): Promise<Restored> 
   await bob.step(base, false);
 
   // The backup, with the CLI, while the server runs.
-  const backupFile = join(work, `backup-${answer}.db`);
+  const backupFile = join(work, `backup-${++backups}-${answer}.db`);
   const backup = await runCli(server.dataDir, ["backup", backupFile]);
   assert.equal(backup.code, 0, backup.stderr);
   assert.match(backup.stdout, /backed up .*sluice\.db to .*backup-.*\.db/);
@@ -80,7 +83,9 @@ async function restoreScenario(answer: Answer, work: string): Promise<Restored> 
   for (const id of lost) assert.ok(bob.knows(main, id), "bob's client saw the lost era");
 
   // Stop, put the backup back, start on the same port and data directory.
+  live.delete(server);
   server = await restartServer(server, { backupFile, overrides: { sync: { staleSince } }, log });
+  live.add(server);
   assert.equal(server.baseUrl, base);
   assert.equal(log.find(/DATABASE IS BEHIND/).length, 1, "the restore is detected at start-up and logged");
   assert.equal(await metric(base, "sluice_database_behind_total"), 1);
@@ -126,18 +131,19 @@ async function finish(s: Restored, what: string): Promise<void> {
 
 describe("clear cache and reload: a restore from backup, over HTTP", () => {
   let work: string;
-  const servers: TestServer[] = [];
+  /** Every server a scenario left running, closed at the end even when an assertion failed midway. */
+  const servers = new Set<TestServer>();
   before(() => {
     work = mkdtempSync(join(tmpdir(), "sluice-restore-"));
   });
   after(async () => {
     for (const s of servers) await s.close();
+    servers.clear();
     rmSync(work, { recursive: true, force: true });
   });
 
   it("opt-in (org.matrix.msc2855.clear_cache=true): 200 without next_batch, then a fresh initial sync", async () => {
-    const s = await restoreScenario("opt-in", work);
-    servers.push(s.server);
+    const s = await restoreScenario("opt-in", work, servers);
     const first = await s.bob.step(s.server.baseUrl, true);
     assert.equal(first.status, 200);
     assert.deepEqual(first.body, { [CLEAR_CACHE]: true }, "nothing but the flag");
@@ -151,8 +157,7 @@ describe("clear cache and reload: a restore from backup, over HTTP", () => {
   });
 
   it("full_state (the default): an initial sync of the new epoch, every room limited, left rooms listed", async () => {
-    const s = await restoreScenario("full_state", work);
-    servers.push(s.server);
+    const s = await restoreScenario("full_state", work, servers);
     const first = await s.bob.step(s.server.baseUrl, true);
     assert.equal(first.status, 200);
     const body = first.body as SyncBody;
@@ -176,8 +181,7 @@ describe("clear cache and reload: a restore from backup, over HTTP", () => {
   });
 
   it("error: 400 ORG.MATRIX.MSC2855_BAD_SINCE_PARAM, on every retry; a client that drops its cache recovers", async () => {
-    const s = await restoreScenario("error", work);
-    servers.push(s.server);
+    const s = await restoreScenario("error", work, servers);
     for (let i = 0; i < 2; i++) {
       const res = await syncRaw(s.server.baseUrl, s.bob.user, { since: s.oldToken, timeout: 0 });
       assertSyncError(res, 400, BAD_SINCE);
@@ -201,8 +205,7 @@ describe("clear cache and reload: a restore from backup, over HTTP", () => {
   });
 
   it("empty_initial: {next_batch} only, a token for position 0 of the new epoch; the next request is a resync", async () => {
-    const s = await restoreScenario("empty_initial", work);
-    servers.push(s.server);
+    const s = await restoreScenario("empty_initial", work, servers);
     const first = await s.bob.step(s.server.baseUrl, true);
     assert.equal(first.status, 200);
     assert.deepEqual(Object.keys(first.body), ["next_batch"]);
@@ -221,8 +224,7 @@ describe("clear cache and reload: a restore from backup, over HTTP", () => {
   });
 
   it("the database-behind log line names both positions and the new epoch; the .hwm file follows the new epoch", async () => {
-    const s = await restoreScenario("full_state", work);
-    servers.push(s.server);
+    const s = await restoreScenario("full_state", work, servers);
     const [line] = s.log.find(/DATABASE IS BEHIND/);
     assert.ok(line);
     assert.equal(line.level, 50, "logged as an error");
