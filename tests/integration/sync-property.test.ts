@@ -89,8 +89,13 @@ function visibleEvents(events: readonly EventRow[], userId: string): { visible: 
   const optional = new Set<string>();
   for (const e of events) {
     let ok = allows(vis, mem, e.pos);
-    if (ok && vis === "shared" && mem !== "join" && revealedAfterRejection(e.pos)) optional.add(e.eventId);
-    if (!ok && e.pdu.type === "m.room.history_visibility" && e.pdu.state_key === "") ok = allows(known(e.pdu.content.history_visibility), mem, e.pos);
+    let viaShared = ok && vis === "shared";
+    if (!ok && e.pdu.type === "m.room.history_visibility" && e.pdu.state_key === "") {
+      const own = known(e.pdu.content.history_visibility);
+      ok = allows(own, mem, e.pos);
+      viaShared = ok && own === "shared";
+    }
+    if (viaShared && mem !== "join" && revealedAfterRejection(e.pos)) optional.add(e.eventId);
     if (!ok && e.pdu.type === "m.room.member" && e.pdu.state_key === userId) {
       const after = String(e.pdu.content.membership);
       ok = allows(vis, after, e.pos) || (after === "leave" && mem === "invite");
@@ -329,6 +334,12 @@ class Run {
         assert.ok((order.get(held.timeline[i - 1]!) ?? -1) < (order.get(held.timeline[i]!) ?? -1), `${where}: the client's timeline is out of order or holds an unknown event at ${i}`);
       }
       const strict = (list: readonly string[]) => list.filter((id) => !model.optional.has(id));
+      const posOf = new Map(events.map((e) => [e.eventId, e.pos]));
+      const diff = (want: readonly string[]) => {
+        const have = new Set(strict(held.timeline));
+        const wanted = new Set(strict(want));
+        return `\nmissing positions: ${[...wanted].filter((id) => !have.has(id)).map((id) => posOf.get(id)).join(",")}; unexpected: ${[...have].filter((id) => !wanted.has(id)).map((id) => posOf.get(id) ?? id).join(",")}; optional: ${[...model.optional].map((id) => posOf.get(id)).join(",")}`;
+      };
       const dump = () =>
         process.env.SYNC_PROPERTY_DEBUG
           ? "\n" +
@@ -337,7 +348,7 @@ class Run {
               .join("\n")
           : "";
       if (held.section === "join") {
-        assert.deepEqual(strict(held.timeline), strict(visible), `${where}: the client's timeline differs from the visible history${dump()}`);
+        assert.deepEqual(strict(held.timeline), strict(visible), `${where}: the client's timeline differs from the visible history${diff(visible)}${dump()}`);
         const current = await storage.rooms.currentState(roomId);
         const expected = new Map(current.map((r) => [`${r.pdu.type}|${r.pdu.state_key}`, r.eventId]));
         assert.deepEqual(new Map([...held.state].sort()), new Map([...expected].sort()), `${where}: the client's state differs from the room's`);
@@ -345,7 +356,7 @@ class Run {
         const mine = events.filter((e) => e.pdu.type === "m.room.member" && e.pdu.state_key === user.userId).at(-1);
         assert.equal(held.timeline.at(-1), mine?.eventId, `${where}: a left room's timeline ends at the user's leave`);
         const upToLeave = visible.slice(0, visible.indexOf(mine!.eventId) + 1);
-        if (held.complete) assert.deepEqual(strict(held.timeline), strict(upToLeave), `${where}: a left room the client followed: its timeline is the visible history up to the leave${dump()}`);
+        if (held.complete) assert.deepEqual(strict(held.timeline), strict(upToLeave), `${where}: a left room the client followed: its timeline is the visible history up to the leave${diff(upToLeave)}${dump()}`);
         // Every event shown is visible history up to the leave, in order (a left room is not
         // followed, so a client may lack what happened while it was out).
         let i = 0;

@@ -78,6 +78,7 @@ export class SyncV2Engine {
     this.events.syncing?.(userId, req.setPresence);
     const storage = this.deps.storage;
     const epoch = await storage.meta.epoch();
+    const resetAt = await this.pastReset(userId, deviceId);
     let since: StreamPos | null = req.since?.pos ?? null;
     if (req.since) {
       const check = await checkSyncToken(req.since, { epoch, highWater: this.sequencer.retired(), stampAt: (p) => this.stampAt(p) });
@@ -89,7 +90,7 @@ export class SyncV2Engine {
         // incremental, so it can long-poll.)
         since = null;
         req = { ...req, since: null, resync: true };
-      } else if (since !== null && (await this.resetAfter(userId, deviceId, since))) {
+      } else if (since !== null && since < resetAt) {
         await storage.toDevice.acknowledge(userId, deviceId, since); // same database: the client did get them
         return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
       }
@@ -162,6 +163,19 @@ export class SyncV2Engine {
   }
 
   /**
+   * The newest reset position of this device; makes sure every token handed out from now on
+   * names a position at or after it. A reset made by the CLI takes the next unwritten
+   * position, and until something is written there every token (of an initial sync, of a
+   * stale answer) would still be below it and be answered as stale once more: so write a
+   * change for this user there.
+   */
+  private async pastReset(userId: UserId, deviceId: DeviceId): Promise<StreamPos> {
+    const resetAt = await this.deps.storage.meta.syncResetFor(userId, deviceId);
+    if (this.sequencer.retired() < resetAt) await this.deps.storage.streams.recordEphemeral({ kind: "sync_reset", userIds: [userId] });
+    return resetAt;
+  }
+
+  /**
    * The answer to a stale token (design.md §3, MSC2855): the client's cache describes a
    * history this database does not have. Clients that opted in get MSC2855's second option;
    * everyone else the configured `sync.staleSince`. Every answer leads to a token of this
@@ -177,12 +191,7 @@ export class SyncV2Engine {
   ): Promise<{ body: Record<string, unknown>; mode: Mode }> {
     const answer = req.clearCache ? "clear_cache" : this.opts.staleSince;
     this.events.staleToken?.(userId, cause, { deviceId, answer });
-    if (cause === "reset") {
-      // A reset made by the CLI takes the next unwritten position; until something is written
-      // there, every token would still be below it. Write a change for this user so it is.
-      const resetAt = await this.deps.storage.meta.syncResetFor(userId, deviceId);
-      if (this.sequencer.retired() < resetAt) await this.deps.storage.streams.recordEphemeral({ kind: "sync_reset", userIds: [userId] });
-    }
+    await this.pastReset(userId, deviceId); // a reset may have landed while the request ran
     switch (answer) {
       case "clear_cache":
         // MSC2855 option 2: no next_batch; the client drops its state and syncs without since.
