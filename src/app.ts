@@ -213,7 +213,10 @@ async function checkHighWaterMark(config: Config, storage: Storage, logger: Logg
         "The sync epoch was rotated; every client will be told to resync.",
     );
   } else if (verdict.kind === "other-epoch") {
-    logger.warn({ fileEpoch: verdict.fileEpoch, epoch }, "high-water mark belongs to another database; starting a new one");
+    // Another database lineage (e.g. a backup taken before an earlier restore): its own old
+    // tokens could still look valid by position and stamp, so start a fresh epoch too.
+    epoch = await storage.meta.rotateEpoch();
+    logger.warn({ fileEpoch: verdict.fileEpoch, newEpoch: epoch }, "high-water mark belongs to another database; sync epoch rotated");
   }
   if (verdict.kind !== "ok") await mark.reset(epoch, highest);
   return mark;
@@ -288,7 +291,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         services.typing.close();
         services.presence.close();
         services.notifier.shutdown(); // parked long-polls answer now instead of holding close()
-        await http.close();
+        // Requests in flight get shutdown.graceMs; idle keep-alive connections must not hold
+        // the close (fastify closes idle ones only once, when closing starts).
+        const idleSweep = setInterval(() => http.server.closeIdleConnections(), 100);
+        const force = setTimeout(() => http.server.closeAllConnections(), config.shutdown.graceMs);
+        try {
+          await http.close();
+        } finally {
+          clearInterval(idleSweep);
+          clearTimeout(force);
+        }
         await highWater.close();
         await storage.close();
         logger.info("stopped");
