@@ -24,68 +24,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as Sdk from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import { api, registerUser, startServer, type TestServer, type TestUser } from "../integration/harness.js";
 import { createRoom, joinRoom, roomEvents } from "../integration/room-helpers.js";
 import { act, send, setState } from "../integration/sync-helpers.js";
 import { BAD_SINCE, metric, putBackupInPlace, runCli, tokenEpoch, tokenPos } from "../integration/restore-helpers.js";
+import { eventually, quietLogger, recordingFetch, unrefLongTimers, type WireCall } from "./js-sdk-support.js";
 
 /** Upper bound of a single wait (a slow shared machine; js-sdk's keep-alives wait 2–10 s). */
-const WAIT_MS = 60_000;
-const realSetTimeout = globalThis.setTimeout;
-const quietLogger: Logger = { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, getChild: () => quietLogger };
 
-/** Polls `check` until it returns a value other than undefined/false; rejects after WAIT_MS naming `what`. */
-async function eventually<T>(what: string | (() => string), check: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${typeof what === "string" ? what : what()}`);
-    await new Promise((r) => realSetTimeout(r, 25));
-  }
-}
 
-/** The SDK's never-cleared request timers (80 s + poll timeout) must not hold the process: unref long timers while it runs. */
-function unrefLongTimers(): () => void {
-  const real = globalThis.setTimeout;
-  const patched = (...args: Parameters<typeof setTimeout>): ReturnType<typeof setTimeout> => {
-    const timer = real(...args);
-    const ms = args[1];
-    if (typeof ms === "number" && ms >= 10_000) timer.unref();
-    return timer;
-  };
-  globalThis.setTimeout = Object.assign(patched, real);
-  return () => {
-    globalThis.setTimeout = real;
-  };
-}
 
-interface WireCall {
-  url: URL;
-  status?: number;
-  body?: Record<string, unknown>;
-}
 
-/** A fetch that records /sync calls (request URL at send time, status and JSON body on arrival). */
-function recordingFetch(calls: WireCall[]): typeof fetch {
-  return async (input, init) => {
-    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    const record = url.pathname.endsWith("/sync");
-    const call: WireCall = { url };
-    if (record) calls.push(call);
-    const res = await fetch(input, init);
-    if (record) {
-      call.status = res.status;
-      try {
-        call.body = (await res.clone().json()) as Record<string, unknown>;
-      } catch {
-        // an aborted long-poll
-      }
-    }
-    return res;
-  };
-}
 
 let sdk: typeof Sdk;
 let restoreSetTimeout: (() => void) | undefined;
@@ -181,7 +130,7 @@ async function restoreWorld(staleSince: "full_state" | "empty_initial" | "error"
     deviceId: bobUser.deviceId,
     logger: quietLogger,
     store: tokenKeepingStore(),
-    fetchFn: recordingFetch(calls),
+    fetchFn: recordingFetch(calls, /\/sync$/),
     timelineSupport: true,
   });
   bob.on(sdk.ClientEvent.Sync, (state) => void states.push(state));

@@ -8,10 +8,9 @@ import "./node20-polyfills.js";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type * as Sdk from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import { registerUser, startServer, type TestServer } from "../integration/harness.js";
+import { quietLogger } from "./js-sdk-support.js";
 
-const quietLogger: Logger = { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, getChild: () => quietLogger };
 
 interface WireEvent {
   event_id: string;

@@ -20,16 +20,13 @@ import "./node20-polyfills.js";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type * as Sdk from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import { api, registerUser, startServer, type TestServer, type TestUser } from "../integration/harness.js";
+import { WAIT_MS, eventually, quietLogger, realSetTimeout, recordingFetch, unrefLongTimers, type WireCall } from "./js-sdk-support.js";
 
 /** Upper bound of a single wait for something the server should deliver (a slow shared machine). */
-const WAIT_MS = 60_000;
 
 /** This file's own timers (bounded waits) are set with the real setTimeout, never unref'd. */
-const realSetTimeout = globalThis.setTimeout;
 
-const quietLogger: Logger = { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, getChild: () => quietLogger };
 
 type Listener = (...args: never[]) => void;
 interface Emitter {
@@ -73,64 +70,9 @@ function waitFor<A extends unknown[]>(emitter: unknown, event: string, what: str
   return p;
 }
 
-/** Polls `check` until it returns a value other than undefined/false; rejects after WAIT_MS naming `what`. */
-async function eventually<T>(what: string | (() => string), check: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${typeof what === "string" ? what : what()}`);
-    await new Promise((r) => realSetTimeout(r, 25));
-  }
-}
 
-/**
- * The SDK arms a local timeout for every request (http-api/utils.ts timeoutSignal: 80 s plus
- * the poll timeout for /sync, 15 s for keep-alive pings) and never clears it. Harmless in a
- * browser; in Node those timers keep the test process alive up to ~90 s after the last
- * request. While the SDK runs here, timers of 10 s or more set by anyone but this file
- * (whose waits use realSetTimeout) are unref'd: they still fire while the process is alive,
- * but no longer hold it open. Returns the function that puts setTimeout back.
- */
-function unrefLongTimers(): () => void {
-  const real = globalThis.setTimeout;
-  const patched = (...args: Parameters<typeof setTimeout>): ReturnType<typeof setTimeout> => {
-    const timer = real(...args);
-    const ms = args[1];
-    if (typeof ms === "number" && ms >= 10_000) timer.unref();
-    return timer;
-  };
-  globalThis.setTimeout = Object.assign(patched, real);
-  return () => {
-    globalThis.setTimeout = real;
-  };
-}
 
-interface WireCall {
-  url: URL;
-  status?: number;
-  body?: Record<string, unknown>;
-}
 
-/** A fetch that records /sync, /messages and /members calls (request URL at send time, JSON body on arrival). */
-function recordingFetch(calls: WireCall[]): typeof fetch {
-  return async (input, init) => {
-    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    const record = /\/sync$|\/messages$|\/members$/.test(url.pathname);
-    const call: WireCall = { url };
-    if (record) calls.push(call);
-    const res = await fetch(input, init);
-    if (record) {
-      call.status = res.status;
-      try {
-        call.body = (await res.clone().json()) as Record<string, unknown>;
-      } catch {
-        // an aborted long-poll: no body to record
-      }
-    }
-    return res;
-  };
-}
 
 interface SyncJoinedRoom {
   timeline: { events: { event_id: string }[]; limited?: boolean; prev_batch?: string };
@@ -174,7 +116,7 @@ function makeClient(baseUrl: string, user: TestUser, calls: WireCall[], states: 
     deviceId: user.deviceId,
     logger: quietLogger,
     store: tokenKeepingStore(),
-    fetchFn: recordingFetch(calls),
+    fetchFn: recordingFetch(calls, /\/sync$|\/messages$|\/members$/),
     // What Element runs with: a timeline set that keeps and links older timelines.
     timelineSupport: true,
   });

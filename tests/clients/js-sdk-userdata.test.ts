@@ -11,12 +11,11 @@ import "./node20-polyfills.js";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type * as Sdk from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import { loginNewDevice } from "../integration/room-helpers.js";
 import { registerUser, startServer, type TestServer, type TestUser } from "../integration/harness.js";
 import type { DeviceId, UserId } from "../../src/events/ids.js";
+import { quietLogger } from "./js-sdk-support.js";
 
-const quietLogger: Logger = { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, getChild: () => quietLogger };
 
 describe("matrix-js-sdk: typing, receipts, account data, tags, to-device, presence", () => {
   let server: TestServer;

@@ -12,9 +12,9 @@ import "./node20-polyfills.js";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type * as Sdk from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import { api, startServer, type TestServer } from "../integration/harness.js";
 import { ManualClock } from "../../src/util/clock.js";
+import { quietLogger } from "./js-sdk-support.js";
 
 let sdk: typeof Sdk;
 
@@ -27,15 +27,6 @@ async function loadSdk(): Promise<typeof Sdk> {
   return loaded;
 }
 
-/** The SDK forces its own loggers to DEBUG; a logger object passed to createClient keeps it quiet. */
-const quietLogger: Logger = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  getChild: () => quietLogger,
-};
 
 const clients: Sdk.MatrixClient[] = [];
 
