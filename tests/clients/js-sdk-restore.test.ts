@@ -149,7 +149,16 @@ async function restoreWorld(staleSince: "full_state" | "empty_initial" | "error"
   lost.push(await setState(base, alice, main, "m.room.topic", "", { topic: "a topic only the lost era had" }));
   await act(base, carol, main, "leave");
   await act(base, bobUser, lostLeave, "leave");
-  await eventually("bob's client to see the lost era", () => lost.every((id) => holds(bob, main, id) || holds(bob, busy, id)) && bob.getRoom(lostLeave)?.getMyMembership() === "leave");
+  // A burst may reach bob as a limited timeline (the SDK then keeps only the newest events
+  // live), so "seen" means the newest event of each room and the leave: bob's token is past
+  // the whole lost era either way.
+  const lastMain = lost[11]!;
+  const lastBusy = lost[31]!;
+  const topicEvent = lost[32]!;
+  await eventually(
+    "bob's client to see the lost era",
+    () => holds(bob, main, topicEvent) && holds(bob, main, lastMain) && holds(bob, busy, lastBusy) && bob.getRoom(lostLeave)?.getMyMembership() === "leave",
+  );
   assert.equal(roomOf(bob, main).currentState.getStateEvents("m.room.topic", "")?.getContent().topic, "a topic only the lost era had");
 
   // Stop (parked long-polls are answered), put the backup back, start on the same port.
