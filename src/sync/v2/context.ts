@@ -25,9 +25,17 @@ export interface PushRulesSource {
   pushRulesContent(userId: UserId): Promise<Record<string, unknown>>;
 }
 
+type Counts = { notification_count: number; highlight_count: number };
+
+/** Unread counts as the push module computes them (after the user's read receipts). */
+export interface UnreadCountsSource {
+  unreadCounts(userId: UserId, roomId: string): Promise<Counts & { main: Counts; threads: Record<string, Counts> }>;
+}
+
 export interface SyncDeps {
   storage: Storage;
   serializer: RoomEventSerializer;
+  unreadCounts: UnreadCountsSource;
   typing?: TypingSource;
   pushRules?: PushRulesSource;
 }
