@@ -28,35 +28,18 @@ import { api, registerUser, startServer, type TestServer, type TestUser } from "
 import { createRoom, joinRoom, roomEvents } from "../integration/room-helpers.js";
 import { act, send, setState } from "../integration/sync-helpers.js";
 import { BAD_SINCE, metric, putBackupInPlace, runCli, tokenEpoch, tokenPos } from "../integration/restore-helpers.js";
-import { eventually, quietLogger, recordingFetch, unrefLongTimers, type WireCall } from "./js-sdk-support.js";
-
-/** Upper bound of a single wait (a slow shared machine; js-sdk's keep-alives wait 2–10 s). */
-
-
-
-
+import { eventually, quietLogger, recordingFetch, loadSilencedSdk, tokenKeepingStore, unrefLongTimers, type WireCall } from "./js-sdk-support.js";
 
 let sdk: typeof Sdk;
 let restoreSetTimeout: (() => void) | undefined;
 
 async function loadSdk(): Promise<void> {
   if (sdk) return;
-  const { logger } = await import("matrix-js-sdk/lib/logger.js");
-  const root = logger as unknown as { methodFactory: () => () => void; setLevel(level: "silent"): void };
-  root.methodFactory = () => () => {};
-  root.setLevel("silent");
-  sdk = await import("matrix-js-sdk");
+  sdk = await loadSilencedSdk();
   restoreSetTimeout = unrefLongTimers();
 }
 
 after(() => restoreSetTimeout?.());
-
-/** A MemoryStore that hands its sync token back as a persistent store does. */
-function tokenKeepingStore(): Sdk.MemoryStore {
-  const store = new sdk.MemoryStore();
-  store.getSavedSyncToken = () => Promise.resolve(store.getSyncToken());
-  return store;
-}
 
 function roomOf(client: Sdk.MatrixClient, id: string): Sdk.Room {
   const room = client.getRoom(id);
@@ -129,7 +112,7 @@ async function restoreWorld(staleSince: "full_state" | "empty_initial" | "error"
     accessToken: bobUser.accessToken,
     deviceId: bobUser.deviceId,
     logger: quietLogger,
-    store: tokenKeepingStore(),
+    store: tokenKeepingStore(sdk),
     fetchFn: recordingFetch(calls, /\/sync$/),
     timelineSupport: true,
   });

@@ -3,6 +3,7 @@
  * unref'd SDK timers (so the process can exit), and a fetch that records chosen calls.
  * Import "./node20-polyfills.js" before the SDK itself; this module does not load the SDK.
  */
+import type * as Sdk from "matrix-js-sdk";
 import type { Logger } from "matrix-js-sdk/lib/logger.js";
 
 /** How long a test waits for something a client should see (generous: shared, noisy machines). */
@@ -71,4 +72,28 @@ export function recordingFetch(calls: WireCall[], paths: RegExp): typeof fetch {
     }
     return res;
   };
+}
+
+/**
+ * Loads the SDK after silencing its module-level logger: some modules bind its methods at
+ * import time (event-timeline-set.ts's debuglog), and child loggers (MatrixRTC) force
+ * themselves to DEBUG but inherit the root's methodFactory. Import the polyfill first.
+ */
+export async function loadSilencedSdk(): Promise<typeof Sdk> {
+  const { logger } = await import("matrix-js-sdk/lib/logger.js");
+  const root = logger as unknown as { methodFactory: () => () => void; setLevel(level: "silent"): void };
+  root.methodFactory = () => () => {};
+  root.setLevel("silent");
+  return import("matrix-js-sdk");
+}
+
+/**
+ * A MemoryStore that, like a persistent store (IndexedDBStore), hands its last sync token
+ * back when the client starts again. A plain MemoryStore answers getSavedSyncToken() with
+ * null, which makes a restarted SyncApi do an initial sync instead of resuming.
+ */
+export function tokenKeepingStore(sdk: typeof Sdk): Sdk.MemoryStore {
+  const store = new sdk.MemoryStore();
+  store.getSavedSyncToken = () => Promise.resolve(store.getSyncToken());
+  return store;
 }

@@ -21,7 +21,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type * as Sdk from "matrix-js-sdk";
 import { api, registerUser, startServer, type TestServer, type TestUser } from "../integration/harness.js";
-import { WAIT_MS, eventually, quietLogger, realSetTimeout, recordingFetch, unrefLongTimers, type WireCall } from "./js-sdk-support.js";
+import { WAIT_MS, eventually, quietLogger, realSetTimeout, recordingFetch, loadSilencedSdk, tokenKeepingStore, unrefLongTimers, type WireCall } from "./js-sdk-support.js";
 
 /** Upper bound of a single wait for something the server should deliver (a slow shared machine). */
 
@@ -81,32 +81,13 @@ interface SyncJoinedRoom {
 let sdk: typeof Sdk;
 let restoreSetTimeout: (() => void) | undefined;
 
-/** Loads the SDK once, after silencing its logger; makes its long request timers unref'd. */
 async function loadSdk(): Promise<void> {
   if (sdk) return;
-  // Silence the SDK's module-level logger before its other modules load: some bind its
-  // methods at import time (event-timeline-set.ts's debuglog), and child loggers (MatrixRTC)
-  // force themselves to DEBUG but inherit the root's methodFactory.
-  const { logger } = await import("matrix-js-sdk/lib/logger.js");
-  const root = logger as unknown as { methodFactory: () => () => void; setLevel(level: "silent"): void };
-  root.methodFactory = () => () => {};
-  root.setLevel("silent");
-  sdk = await import("matrix-js-sdk");
+  sdk = await loadSilencedSdk();
   restoreSetTimeout = unrefLongTimers();
 }
 
 after(() => restoreSetTimeout?.());
-
-/**
- * A MemoryStore that, like a persistent store (IndexedDBStore), hands its last sync token
- * back when the client starts again. A plain MemoryStore answers getSavedSyncToken() with
- * null, which makes a restarted SyncApi do an initial sync instead of resuming.
- */
-function tokenKeepingStore(): Sdk.MemoryStore {
-  const store = new sdk.MemoryStore();
-  store.getSavedSyncToken = () => Promise.resolve(store.getSyncToken());
-  return store;
-}
 
 function makeClient(baseUrl: string, user: TestUser, calls: WireCall[], states: string[]): Sdk.MatrixClient {
   const client = sdk.createClient({
@@ -115,7 +96,7 @@ function makeClient(baseUrl: string, user: TestUser, calls: WireCall[], states: 
     accessToken: user.accessToken,
     deviceId: user.deviceId,
     logger: quietLogger,
-    store: tokenKeepingStore(),
+    store: tokenKeepingStore(sdk),
     fetchFn: recordingFetch(calls, /\/sync$|\/messages$|\/members$/),
     // What Element runs with: a timeline set that keeps and links older timelines.
     timelineSupport: true,

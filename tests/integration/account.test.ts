@@ -6,26 +6,16 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { api, registerUser, startServer, type ApiResponse, type TestServer } from "./harness.js";
 import { assertMatchesSpec } from "./spec-validator.js";
+import { expectError, type Spec } from "./expect-error.js";
 
 const V3 = "/_matrix/client/v3";
 const R0 = "/_matrix/client/r0";
 
 type Body = Record<string, unknown>;
 
-interface Spec {
-  file: string;
-  path: string;
-  method: string;
-}
 const PASSWORD_SPEC: Spec = { file: "password_management.yaml", path: "/account/password", method: "post" };
 const DEACTIVATE_SPEC: Spec = { file: "account_deactivation.yaml", path: "/account/deactivate", method: "post" };
 
-async function expectError(res: ApiResponse, status: number, errcode: string, spec?: Spec): Promise<void> {
-  assert.equal(res.status, status, `expected ${status} ${errcode}, got ${res.status} ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.errcode, errcode, JSON.stringify(res.body));
-  assert.equal(typeof res.body.error, "string");
-  if (spec) await assertMatchesSpec(spec.file, spec.path, spec.method, status, res.body);
-}
 
 function passwordAuth(user: string, password: string, session?: unknown): Body {
   return { type: "m.login.password", identifier: { type: "m.id.user", user }, password, ...(session !== undefined ? { session } : {}) };

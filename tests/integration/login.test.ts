@@ -7,28 +7,18 @@ import assert from "node:assert/strict";
 import { api, registerUser, startServer, type ApiResponse, type TestServer, type TestUser } from "./harness.js";
 import { assertMatchesSpec } from "./spec-validator.js";
 import { ManualClock } from "../../src/util/clock.js";
+import { expectError, type Spec } from "./expect-error.js";
 
 const V3 = "/_matrix/client/v3";
 const R0 = "/_matrix/client/r0";
 
 type Body = Record<string, unknown>;
 
-interface Spec {
-  file: string;
-  path: string;
-  method: string;
-}
 const LOGIN_SPEC: Spec = { file: "login.yaml", path: "/login", method: "post" };
 const WHOAMI_SPEC: Spec = { file: "whoami.yaml", path: "/account/whoami", method: "get" };
 const REFRESH_SPEC: Spec = { file: "refresh.yaml", path: "/refresh", method: "post" };
 const REGISTER_SPEC: Spec = { file: "registration.yaml", path: "/register", method: "post" };
 
-async function expectError(res: ApiResponse, status: number, errcode: string, spec?: Spec): Promise<void> {
-  assert.equal(res.status, status, `expected ${status} ${errcode}, got ${res.status} ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.errcode, errcode, JSON.stringify(res.body));
-  assert.equal(typeof res.body.error, "string");
-  if (spec) await assertMatchesSpec(spec.file, spec.path, spec.method, status, res.body);
-}
 
 function login(baseUrl: string, body: Body, prefix = V3): Promise<ApiResponse> {
   return api(baseUrl, "POST", `${prefix}/login`, { body });
