@@ -20,13 +20,7 @@ export async function decodeChangesToken(token: string, storage: Storage): Promi
   const check = await checkSyncToken(t, {
     epoch: await storage.meta.epoch(),
     highWater: storage.sequencer.retired(),
-    stampAt: (pos) => stampAt(storage, pos),
+    stampAt: (pos) => storage.streams.stampAt(pos),
   });
   return check.valid ? asStreamPos(t.pos + 1) : null;
-}
-
-async function stampAt(storage: Storage, pos: StreamPos): Promise<number | null> {
-  if (pos === 0) return 0;
-  const [row] = await storage.streams.read(asStreamPos(pos - 1), pos, 1);
-  return row?.pos === pos ? row.stamp : null;
 }

@@ -77,6 +77,8 @@ export interface MetaStore {
 export interface StreamStore {
   /** Highest position written to the log (0 for an empty database). */
   highestPosition(): Promise<StreamPos>;
+  /** The stamp of the log row at `pos` (0 for position 0; null when no row is there). */
+  stampAt(pos: StreamPos): Promise<number | null>;
   /** Log rows with after < pos <= upto, in position order, at most `limit`. */
   read(after: StreamPos, upto: StreamPos, limit: number): Promise<StreamLogRow[]>;
   /**

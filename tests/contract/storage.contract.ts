@@ -621,6 +621,15 @@ export function runStorageContract(name: string, opener: StorageOpener | (() => 
     });
 
     describe("streams", () => {
+      test("stampAt names the stamp of the row at a position, 0 at the origin, null past the end", async (s) => {
+        assert.equal(await s.streams.stampAt(ORIGIN), 0);
+        await s.accounts.createUser(user(alice), session(alice, D1, "st1"), T0);
+        const [row] = await wholeLog(s);
+        assert.ok(row && row.stamp > 0);
+        assert.equal(await s.streams.stampAt(row.pos), row.stamp);
+        assert.equal(await s.streams.stampAt(asStreamPos(row.pos + 1)), null);
+      });
+
       test("an empty database is at position 0 with an empty log", async (s) => {
         assert.equal(await s.streams.highestPosition(), ORIGIN);
         assert.deepEqual(await s.streams.read(ORIGIN, asStreamPos(100), 100), []);

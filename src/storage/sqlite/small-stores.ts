@@ -50,6 +50,11 @@ export class SqliteStreamStore implements StreamStore {
   async highestPosition(): Promise<StreamPos> {
     return highestPositionSync(this.db);
   }
+  async stampAt(pos: StreamPos): Promise<number | null> {
+    if (pos === 0) return 0;
+    const r = this.db.prepare("SELECT stamp FROM stream_log WHERE pos = ?").get(pos) as { stamp: number } | undefined;
+    return r?.stamp ?? null;
+  }
   async read(after: StreamPos, upto: StreamPos, limit: number): Promise<StreamLogRow[]> {
     const rows = this.db
       .prepare("SELECT pos, kind, user_id, room_id, stamp, ts FROM stream_log WHERE pos > ? AND pos <= ? ORDER BY pos LIMIT ?")

@@ -81,7 +81,7 @@ export class SyncV2Engine {
     const resetAt = await this.pastReset(userId, deviceId);
     let since: StreamPos | null = req.since?.pos ?? null;
     if (req.since) {
-      const check = await checkSyncToken(req.since, { epoch, highWater: this.sequencer.retired(), stampAt: (p) => this.stampAt(p) });
+      const check = await checkSyncToken(req.since, { epoch, highWater: this.sequencer.retired(), stampAt: (p) => storage.streams.stampAt(p) });
       if (!check.valid) return this.answerStale(userId, deviceId, req, check.cause, epoch, signal);
       if (since === 0 && this.sequencer.retired() > 0) {
         // "Nothing seen yet": only the empty_initial answer hands this out once the log has
@@ -142,7 +142,7 @@ export class SyncV2Engine {
     }
     // A reset recorded while this request ran (the CLI's wakes nobody) still applies to it.
     if (requestedSince !== null && (await this.resetAfter(userId, deviceId, requestedSince))) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
-    ctx.response.next_batch = encodeSyncToken({ pos: ctx.upto, stamp: await this.stampAt(ctx.upto), epoch });
+    ctx.response.next_batch = encodeSyncToken({ pos: ctx.upto, stamp: (await this.deps.storage.streams.stampAt(ctx.upto)) ?? 0, epoch });
     if (!itemsRan) {
       // Timed out quietly, or caught up with timeout=0: no item ran, but key counts are
       // still owed to the client (an empty count reads as "no keys left": it would upload more).
@@ -207,9 +207,4 @@ export class SyncV2Engine {
     }
   }
 
-  private async stampAt(pos: StreamPos): Promise<number> {
-    if (pos === 0) return 0;
-    const [row] = await this.deps.storage.streams.read(asStreamPos(pos - 1), pos, 1);
-    return row?.pos === pos ? row.stamp : 0;
-  }
 }
