@@ -203,7 +203,9 @@ async function checkHighWaterMark(config: Config, storage: Storage, logger: Logg
   const highest = await storage.streams.highestPosition();
   const file = await readHighWaterMark(path);
   const verdict = judgeStartup(file, { epoch, highest });
-  const mark = new HighWaterMark(path, epoch, verdict.kind === "ok" && file ? file.pos : highest);
+  const mark = new HighWaterMark(path, epoch, verdict.kind === "ok" && file ? file.pos : highest, (err) =>
+    logger.error({ err, path }, "could not write the high-water mark; syncs will wait for it and fail until it can be written"),
+  );
   if (verdict.kind === "behind") {
     epoch = await storage.meta.rotateEpoch();
     metrics.databaseBehind.inc();
@@ -254,6 +256,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const signingKey = await loadOrCreateSigningKey(signingKeyPath(config));
   const metrics = new HttpMetrics();
   const highWater = await checkHighWaterMark(config, storage, logger, metrics);
+  // Every retired position starts its durable mark at once, so the sync that names it seldom waits.
+  storage.sequencer.onRetired((change) => highWater.advance(change.pos));
   const syncHooks: SyncEvents = {
     issuing: (pos) => highWater.ensure(pos, storage.sequencer.retired()),
     staleToken: (userId, cause, { deviceId, answer }) => {

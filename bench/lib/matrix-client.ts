@@ -1,28 +1,13 @@
 /**
- * The few client-server calls the benchmarks make, over `fetch`, for any homeserver
+ * The few client-server calls the benchmarks make, over node:http (./http.ts), for any homeserver
  * (Sluice or Synapse): register, login, createRoom, join, send, sync. Errors throw with
  * the status and body, so a seeding or benchmark step never goes on after a refusal.
  */
+import { httpRequest } from "./http.js";
+
 export type Json = Record<string, unknown>;
 
-/** Socket errors retried once: a keep-alive connection the server closed just as a request went out on it. */
-export const socketRetries = { count: 0 };
-
-/**
- * fetch, retried once when the connection was closed under it (Synapse closes idle
- * keep-alive connections; undici may pick one just then). Every call here is safe to
- * repeat: GETs, and PUT /send with the same transaction id.
- */
-export async function fetchRetry(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (e) {
-    const code = ((e as { cause?: { code?: string } }).cause ?? {}).code;
-    if (init.signal?.aborted || (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET")) throw e;
-    socketRetries.count++;
-    return fetch(url, init);
-  }
-}
+export { socketRetries } from "./http.js";
 
 export class MatrixClient {
   private txn = 0;
@@ -42,8 +27,8 @@ export class MatrixClient {
   }
 
   async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Json> {
-    const r = await fetchRetry(`${this.api}${path}`, { method, headers: this.headers(), ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
-    const text = await r.text();
+    const r = await httpRequest(`${this.api}${path}`, { method, headers: this.headers(), ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+    const text = r.text();
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as Json;
   }
@@ -51,24 +36,24 @@ export class MatrixClient {
   /** Open registration with the m.login.dummy stage (asks for a UIA session first, as Synapse wants). */
   static async register(baseUrl: string, username: string, password: string): Promise<MatrixClient> {
     const url = `${baseUrl}/_matrix/client/v3/register`;
-    const post = (body: Json) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (body: Json) => httpRequest(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     let r = await post({ username, password, inhibit_login: false });
-    let json = (await r.json()) as Json;
+    let json = r.json<Json>();
     if (r.status === 401) {
       r = await post({ username, password, inhibit_login: false, auth: { type: "m.login.dummy", session: json.session } });
-      json = (await r.json()) as Json;
+      json = r.json<Json>();
     }
     if (!r.ok) throw new Error(`register ${username}: ${r.status} ${JSON.stringify(json)}`);
     return new MatrixClient(baseUrl, String(json.access_token), String(json.user_id), String(json.device_id));
   }
 
   static async login(baseUrl: string, user: string, password: string, deviceId?: string): Promise<MatrixClient> {
-    const r = await fetchRetry(`${baseUrl}/_matrix/client/v3/login`, {
+    const r = await httpRequest(`${baseUrl}/_matrix/client/v3/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ type: "m.login.password", identifier: { type: "m.id.user", user }, password, ...(deviceId ? { device_id: deviceId } : {}) }),
     });
-    const json = (await r.json()) as Json;
+    const json = r.json<Json>();
     if (!r.ok) throw new Error(`login ${user}: ${r.status} ${JSON.stringify(json)}`);
     return new MatrixClient(baseUrl, String(json.access_token), String(json.user_id), String(json.device_id));
   }
@@ -96,8 +81,8 @@ export class MatrixClient {
 
   /** GET /sync, returning the raw body size and the parsed body. */
   async sync(params: { since?: string | null; timeoutMs?: number; filter?: string }, signal?: AbortSignal): Promise<{ bytes: number; body: Json }> {
-    const r = await fetchRetry(this.syncUrl(params), { headers: this.headers(), ...(signal ? { signal } : {}) });
-    const buf = Buffer.from(await r.arrayBuffer());
+    const r = await httpRequest(this.syncUrl(params), { headers: this.headers(), ...(signal ? { signal } : {}) });
+    const buf = r.body;
     if (!r.ok) throw new Error(`sync: ${r.status} ${buf.toString("utf8", 0, 300)}`);
     return { bytes: buf.length, body: JSON.parse(buf.toString("utf8")) as Json };
   }

@@ -1,12 +1,21 @@
 /**
  * HighWaterMark: a durable record, kept OUTSIDE the database (a small file next to it), of
  * the highest position any client has been handed in a token, and the epoch it belongs to.
- * In:  ensure(pos) before a token naming `pos` leaves the server; check(db) at start-up.
+ * In:  advance(pos) when a position retires (starts a background write, returns at once);
+ *      ensure(pos) before a token naming `pos` leaves the server (waits until the file
+ *      covers it); judgeStartup(file, db) at start-up.
  * Out: at start-up, "behind" when the database's highest position is below the recorded
  *      one in the same epoch: clients have seen positions this database does not have (a
  *      restore from backup, a failover to a lagging copy, a lost tail after power loss).
- * Durability: write to a temp file, fsync, rename over the old file, fsync the directory.
- * Concurrency: one write at a time; callers waiting for a lower or equal mark share it.
+ * Durability: the first write goes through a temp file + rename + directory fsync; later
+ *      ones overwrite 256 bytes in place and fdatasync.
+ * Concurrency: one write at a time; every caller waiting for a lower or equal mark shares it.
+ * Why writes start at commit time, not when a token is minted: the flush (~0.5 ms here) then
+ * overlaps the sync that will name the position instead of following it, so a woken or
+ * incremental /sync seldom waits for the disk (bench/README.md, "Sync"). The price is one
+ * coalesced flush per burst of commits, and after a power loss that drops SQLite's
+ * unsynced WAL tail (synchronous=NORMAL) the mark may name positions no client was given:
+ * the start-up check then rotates the epoch and clients resync once (never a missed event).
  */
 import { open, rename, readFile, mkdir, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -81,50 +90,70 @@ class MarkFile {
 
 export class HighWaterMark {
   private recorded: number;
+  /** The highest position some caller wants covered. */
+  private wanted: number;
   private writing: Promise<void> | null = null;
-  private wanted = 0;
   private readonly file: MarkFile;
 
-  constructor(path: string, private epoch: string, recorded: number) {
+  /** `onError` hears of failed background writes (a later ensure() retries and throws). */
+  constructor(path: string, private epoch: string, recorded: number, private readonly onError: (err: unknown) => void = () => {}) {
     this.recorded = recorded;
+    this.wanted = recorded;
     this.file = new MarkFile(path);
   }
 
+  /** Asks for the file to cover `pos` soon: starts a write unless one is under way (it will follow). Returns at once. */
+  advance(pos: number): void {
+    if (pos > this.wanted) this.wanted = pos;
+    this.pump();
+  }
+
   /**
-   * Resolves once the file says at least `pos` (usually at once: the mark only grows).
-   * `ceiling` (≥ pos, never above what the database has committed) lets one write cover the
-   * tokens that will follow: callers pass the sequencer's retired frontier.
+   * Resolves once the file says at least `pos` (usually at once: the mark only grows and
+   * advance() has usually written it already). `ceiling` (≥ pos, never above what the
+   * database has committed) lets one write cover the tokens that will follow: callers pass
+   * the sequencer's retired frontier.
    */
   async ensure(pos: number, ceiling = pos): Promise<void> {
     if (pos <= this.recorded) return;
     this.wanted = Math.max(this.wanted, pos, ceiling);
     while (this.recorded < pos) {
-      if (!this.writing) {
-        const target = this.wanted;
-        this.writing = this.file
-          .write({ epoch: this.epoch, pos: target })
-          .then(() => {
-            this.recorded = Math.max(this.recorded, target);
-          })
-          .finally(() => {
-            this.writing = null;
-          });
-      }
-      await this.writing;
+      this.pump();
+      await this.writing; // a failed write throws here
     }
+  }
+
+  /** Starts writing `wanted` if nothing is being written; when it lands, writes again if more was asked for meanwhile. */
+  private pump(): void {
+    if (this.writing || this.wanted <= this.recorded) return;
+    const target = this.wanted;
+    const write = this.file.write({ epoch: this.epoch, pos: target }).then(() => {
+      this.recorded = Math.max(this.recorded, target);
+    });
+    this.writing = write;
+    write.then(
+      () => {
+        this.writing = null;
+        this.pump();
+      },
+      (err: unknown) => {
+        this.writing = null; // no retry loop: the next advance() or ensure() tries again
+        this.onError(err);
+      },
+    );
   }
 
   /** After an epoch rotation the mark starts again from the database's position. */
   async reset(epoch: string, pos: number): Promise<void> {
+    await this.writing?.catch(() => {});
     this.epoch = epoch;
-    this.recorded = -1;
-    this.wanted = 0;
     await this.file.write({ epoch, pos });
     this.recorded = pos;
+    this.wanted = pos;
   }
 
   async close(): Promise<void> {
-    await this.writing?.catch(() => {});
+    while (this.writing) await this.writing.catch(() => {});
     await this.file.close();
   }
 

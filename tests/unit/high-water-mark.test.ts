@@ -1,7 +1,7 @@
 /** The durable high-water mark: what it writes, how start-up judges it, and that writes coalesce. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HighWaterMark, judgeStartup, readHighWaterMark } from "../../src/streams/high-water-mark.js";
@@ -51,6 +51,39 @@ describe("high-water mark", () => {
       await Promise.all(Array.from({ length: 50 }, (_, i) => mark.ensure(i + 1)));
       assert.ok(mark.value >= 50);
       assert.ok((await readHighWaterMark(t.path))!.pos >= 50);
+      await mark.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("advance() writes in the background: the caller never waits for the disk", async () => {
+    const t = tempPath();
+    try {
+      const mark = new HighWaterMark(t.path, "E1", 0);
+      await mark.reset("E1", 0);
+      for (let pos = 1; pos <= 100; pos++) mark.advance(pos); // returns at once each time
+      assert.ok(mark.value < 100, "nothing waited for the disk");
+      await mark.ensure(100); // the background writes get there; this only waits for them
+      assert.deepEqual(await readHighWaterMark(t.path), { epoch: "E1", pos: 100 });
+      await mark.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("a failed background write is reported, and ensure() fails rather than let a token out", async () => {
+    const t = tempPath();
+    try {
+      const errors: unknown[] = [];
+      // The mark's directory is a regular file: the first write (mkdir + temp file) cannot succeed.
+      const blocked = join(t.path, "..", "not-a-dir", "sluice.db.hwm");
+      writeFileSync(join(t.path, "..", "not-a-dir"), "x");
+      const mark = new HighWaterMark(blocked, "E1", 0, (err) => errors.push(err));
+      mark.advance(3);
+      await assert.rejects(mark.ensure(3));
+      assert.ok(errors.length >= 1, "the background failure was reported");
+      assert.equal(mark.value, 0);
       await mark.close();
     } finally {
       t.cleanup();

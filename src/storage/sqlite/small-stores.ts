@@ -8,9 +8,15 @@ import type { StreamLogRow, UiaSessionRow } from "../rows.js";
 import type { ChangeLog } from "./change-log.js";
 
 export class SqliteMetaStore implements MetaStore {
+  /**
+   * The epoch is read on every /sync: kept in memory. Only this process's rotateEpoch()
+   * changes it (at start-up; no CLI command rotates it while a server runs).
+   */
+  private epochValue: string | null = null;
   constructor(private readonly db: Database) {}
   async epoch(): Promise<string> {
-    return (this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value;
+    this.epochValue ??= (this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value;
+    return this.epochValue;
   }
   async schemaVersion(): Promise<number> {
     return this.db.pragma("user_version", { simple: true }) as number;
@@ -18,6 +24,7 @@ export class SqliteMetaStore implements MetaStore {
   async rotateEpoch(): Promise<string> {
     const epoch = randomBytes(12).toString("base64url");
     this.db.prepare("UPDATE meta SET value = ? WHERE key = 'epoch'").run(epoch);
+    this.epochValue = epoch;
     return epoch;
   }
   async addSyncReset(r: { scope: "all" | "user" | "device"; userId?: string; deviceId?: string; pos?: StreamPos; reason?: string; ts: number }): Promise<StreamPos> {
