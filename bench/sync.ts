@@ -10,6 +10,11 @@
  *                (/proc/<pid>/status) before and after parking them → memory per long-poll;
  *   fan-out:     --parked devices of a room member all parked, one send wakes them all:
  *                latency to each response (no goal; shows the cost of many wake-ups at once);
+ *   burst:       --burst-devices devices of the account sync at once, each carrying the one
+ *                new event: time and server CPU per sync when the server is busy (throughput);
+ *   floor:       after each incremental sync's pause, a bare GET /versions on the same server,
+ *                and once a round a bare node:http server (bench/lib/floor-server.ts): what one
+ *                request costs here before any homeserver work;
  *   --synapse:   the same workloads against Synapse (PyPI, SQLite) for sizes ≤ 1,000
  *                (seeding it over HTTP is slow); goal: Sluice ≥ 10× faster at 1,000 rooms.
  * Every server (one per account size and implementation) runs at once as a child process
@@ -23,8 +28,9 @@
  * sync carries a different no-op inline filter, so Synapse's response cache (keyed by the
  * request, kept 2 minutes) cannot answer it from memory.
  * Usage: npm run build && node dist/bench/sync.js [--sizes 10,100,1000,10000] [--synapse]
- *   [--synapse-sizes 10,100,1000] [--parked 1000] [--wake-iterations 50]
- *   [--incremental-iterations 30] [--cpu-prof] [--out bench/results/sync.json]
+ *   [--synapse-sizes 10,100,1000] [--parked 1000] [--wake-iterations 200]
+ *   [--incremental-iterations 30] [--burst-devices 16] [--burst-rounds 10] [--cpu-prof]
+ *   [--out bench/results/sync.json]
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -33,6 +39,8 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { round } from "./lib/load.js";
 import { MatrixClient, pool, socketRetries, type Json } from "./lib/matrix-client.js";
+import { httpRequest } from "./lib/http.js";
+import { startFloorServer, type FloorServer } from "./lib/floor-server.js";
 import { cachedSeed, copyForRun, type SeedInfo } from "./lib/seed.js";
 import { repoRoot, startServerProcess, type BenchServer } from "./lib/server-process.js";
 import { cachedSynapseSeed, copySynapseForRun, ensureSynapse, startSynapse } from "./lib/synapse.js";
@@ -43,8 +51,10 @@ const { values: args } = parseArgs({
     synapse: { type: "boolean", default: false },
     "synapse-sizes": { type: "string" },
     parked: { type: "string", default: "1000" },
-    "wake-iterations": { type: "string", default: "50" },
+    "wake-iterations": { type: "string", default: "200" },
     "incremental-iterations": { type: "string", default: "30" },
+    "burst-devices": { type: "string", default: "16" },
+    "burst-rounds": { type: "string", default: "10" },
     "cpu-prof": { type: "boolean", default: false },
     out: { type: "string", default: join(repoRoot, "bench", "results", "sync.json") },
   },
@@ -54,6 +64,8 @@ const synapseSizes = args.synapse ? (args["synapse-sizes"]?.split(",").map(Numbe
 const parked = Number(args.parked);
 const wakeIterations = Number(args["wake-iterations"]);
 const incrementalIterations = Number(args["incremental-iterations"]);
+const burstDevices = Number(args["burst-devices"]);
+const burstRounds = Number(args["burst-rounds"]);
 const log = (m: string) => console.error(`[sync-bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +136,12 @@ interface Account {
   incremental: number[];
   incrementalCpu: number[];
   incrementalBytes: number;
+  /** GET /versions after the same pause as each incremental sync: this server's request floor. */
+  bare: number[];
+  bareCpu: number[];
+  /** Incremental syncs of burstDevices devices at once, per sync (batch time / devices). */
+  burstWall: number[];
+  burstCpu: number[];
 }
 
 const initialReps = (rooms: number) => (rooms >= 10_000 ? 3 : rooms >= 1000 ? 6 : rooms >= 100 ? 15 : 30);
@@ -165,10 +183,37 @@ async function measureInitialAll(accounts: Account[]): Promise<void> {
   }
 }
 
-/** Incremental syncs each carrying exactly one new event (sent just before by another member), interleaved across accounts. */
-async function measureIncrementalAll(accounts: Account[]): Promise<void> {
+/** Wall and server CPU time of one call. */
+async function timed<T>(cpuMs: () => number, f: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
+  const c0 = cpuMs();
+  const t0 = now();
+  const value = await f();
+  const ms = now() - t0;
+  return { ms, cpuMs: cpuMs() - c0, value };
+}
+
+/**
+ * Incremental syncs each carrying exactly one new event (sent just before by another
+ * member), interleaved across accounts. After each, the same pause and a bare GET /versions
+ * on the same server (its request floor); once a round, the same on a bare node:http server
+ * (the machine's floor).
+ */
+async function measureIncrementalAll(accounts: Account[], floor: FloorServer, floorSamples: { ms: number[]; cpuMs: number[] }): Promise<void> {
   for (let i = 0; i < incrementalIterations + 3; i++) {
+    await sleep(50);
+    const f = await timed(floor.cpuMs, () => httpRequest(floor.url));
+    if (i >= 3) {
+      floorSamples.ms.push(f.ms);
+      floorSamples.cpuMs.push(f.cpuMs);
+    }
     for (const a of accounts) {
+      await sleep(50);
+      const b = await timed(a.server.cpuMs, () => httpRequest(`${a.server.baseUrl}/_matrix/client/versions`));
+      if (!b.value.ok) throw new Error(`${a.target.name}: GET /versions ${b.value.status}`);
+      if (i >= 3) {
+        a.bare.push(b.ms);
+        a.bareCpu.push(b.cpuMs);
+      }
       const text = `incremental ${i}`;
       await a.sender.send(a.info.firstRoomId, text);
       await sleep(50); // let work the send started in the background finish (it is not the sync's)
@@ -185,6 +230,44 @@ async function measureIncrementalAll(accounts: Account[]): Promise<void> {
         a.incrementalCpu.push(cpuMs);
       }
       a.incrementalBytes = r.bytes;
+    }
+  }
+}
+
+/**
+ * Throughput of incremental syncs: burstDevices devices of the account, each holding a token
+ * from just before one new event, sync at once; the batch's wall and server CPU time divided
+ * by the number of syncs is the cost of one. Unlike the one-at-a-time syncs above (each after
+ * a pause, so each meets a cold CPU and pays the full cost of an HTTP request on this machine),
+ * this measures the work a server does per incremental sync when it is busy.
+ */
+async function measureBurstAll(accounts: Account[]): Promise<void> {
+  const devices = new Map<Account, { client: MatrixClient; token: string }[]>();
+  for (const a of accounts) {
+    const list: { client: MatrixClient; token: string }[] = [];
+    for (let d = 0; d < burstDevices; d++) {
+      const client = await MatrixClient.login(a.server.baseUrl, a.info.users.bench, a.info.password);
+      list.push({ client, token: "" });
+    }
+    devices.set(a, list);
+  }
+  for (let i = 0; i < burstRounds + 2; i++) {
+    for (const a of accounts) {
+      const list = devices.get(a)!;
+      if (i === 0) for (const d of list) d.token = await currentToken(d.client);
+      const text = `burst ${i}`;
+      await a.sender.send(a.info.firstRoomId, text);
+      await sleep(50);
+      const batch = await timed(a.server.cpuMs, () => Promise.all(list.map((d) => d.client.sync({ since: d.token }))));
+      batch.value.forEach((r, k) => {
+        const events = Object.values(joined(r.body)).flatMap((room) => room.timeline?.events ?? []);
+        if (events.length !== 1 || events[0]?.content?.body !== text) throw new Error(`${a.target.name}: burst sync carried ${events.length} events, expected the one just sent`);
+        list[k]!.token = String(r.body.next_batch);
+      });
+      if (i >= 2) {
+        a.burstWall.push(batch.ms / list.length);
+        a.burstCpu.push(batch.cpuMs / list.length);
+      }
     }
   }
 }
@@ -348,6 +431,10 @@ async function startAccount(target: Target, seed: { dir: string; info: SeedInfo 
       incremental: [],
       incrementalCpu: [],
       incrementalBytes: 0,
+      bare: [],
+      bareCpu: [],
+      burstWall: [],
+      burstCpu: [],
     };
   } catch (e) {
     await server.stop();
@@ -374,6 +461,14 @@ function accountResult(a: Account) {
       bytesPerRoom: Math.round((a.cold?.bytes ?? 0) / a.info.rooms),
     },
     incremental: { ...stats(a.incremental), serverCpuP50ms: stats(a.incrementalCpu).p50ms, serverCpuMeanMs: stats(a.incrementalCpu).meanMs, responseBytes: a.incrementalBytes },
+    bareRequest: { path: "GET /_matrix/client/versions", ...stats(a.bare), serverCpuP50ms: stats(a.bareCpu).p50ms },
+    incrementalBurst: {
+      devices: burstDevices,
+      rounds: a.burstWall.length,
+      wallPerSyncP50ms: stats(a.burstWall).p50ms,
+      serverCpuPerSyncP50ms: stats(a.burstCpu).p50ms,
+      syncsPerSecond: round(1000 / Math.max(1e-9, stats(a.burstWall).p50ms), 0),
+    },
   };
 }
 
@@ -398,13 +493,17 @@ async function main(): Promise<void> {
 
   // Every server at once (idle ones cost nothing), measured in interleaved rounds.
   const accounts: Account[] = [];
+  const floor = await startFloorServer();
+  const floorSamples = { ms: [] as number[], cpuMs: [] as number[] };
   type Result = ReturnType<typeof accountResult> & { wake?: Awaited<ReturnType<typeof measureWake>> };
   const results: Record<string, Record<string, Result>> = { sluice: {}, synapse: {} };
   try {
     for (const { target, seed } of seeds) accounts.push(await startAccount(target, seed));
     await measureInitialAll(accounts);
     log("incremental syncs (one new event each)");
-    await measureIncrementalAll(accounts);
+    await measureIncrementalAll(accounts, floor, floorSamples);
+    log(`incremental syncs, ${burstDevices} devices at once (${burstRounds} rounds)`);
+    await measureBurstAll(accounts);
     for (const a of accounts) results[a.target.name]![String(a.info.rooms)] = accountResult(a);
     // Wake-up on the smallest account of each server, one server at a time.
     for (const a of accounts) {
@@ -414,6 +513,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const a of accounts) await a.server.stop();
+    await floor.stop();
   }
 
   const sl = results.sluice!;
@@ -428,7 +528,7 @@ async function main(): Promise<void> {
     initialCpuPerRoom10000vs100: ratio(sl["10000"]?.initial.serverCpuPerRoomMs, sl["100"]?.initial.serverCpuPerRoomMs),
     incrementalCpu10000vs10: ratio(sl["10000"]?.incremental.serverCpuP50ms, sl["10"]?.incremental.serverCpuP50ms),
   };
-  const vsSynapse: Record<string, { initial: number | null; incremental: number | null; initialCpu: number | null; incrementalCpu: number | null }> = {};
+  const vsSynapse: Record<string, Record<"initial" | "incremental" | "initialCpu" | "incrementalCpu" | "incrementalBurst" | "incrementalBurstCpu", number | null>> = {};
   for (const n of synapseSizes) {
     const [y, l] = [sy[String(n)], sl[String(n)]];
     vsSynapse[String(n)] = {
@@ -436,8 +536,11 @@ async function main(): Promise<void> {
       incremental: ratio(y?.incremental.p50ms, l?.incremental.p50ms),
       initialCpu: ratio(y?.initial.serverCpuP50ms, l?.initial.serverCpuP50ms),
       incrementalCpu: ratio(y?.incremental.serverCpuP50ms, l?.incremental.serverCpuP50ms),
+      incrementalBurst: ratio(y?.incrementalBurst.wallPerSyncP50ms, l?.incrementalBurst.wallPerSyncP50ms),
+      incrementalBurstCpu: ratio(y?.incrementalBurst.serverCpuPerSyncP50ms, l?.incrementalBurst.serverCpuPerSyncP50ms),
     };
   }
+  const floorResult = { what: "bare node:http server, constant JSON body", ...stats(floorSamples.ms), serverCpuP50ms: stats(floorSamples.cpuMs).p50ms };
   const goal = (name: string, value: number | null, target: string, met: (v: number) => boolean) => ({ name, value, target, met: value === null ? null : met(value) });
   const result = {
     bench: "sync",
@@ -447,8 +550,9 @@ async function main(): Promise<void> {
     synapse: synapseVersion,
     git: { commit: git(["rev-parse", "--short", "HEAD"]), dirtyFiles: git(["status", "--porcelain"]).split("\n").filter(Boolean).length },
     shape: { eventsPerRoom: 20, membersPerRoom: 5, timeline: "server default limit", presence: "set_presence=offline" },
-    options: { sizes, synapseSizes, parked, wakeIterations, incrementalIterations, cpuProf: args["cpu-prof"] },
+    options: { sizes, synapseSizes, parked, wakeIterations, incrementalIterations, burstDevices, burstRounds, cpuProf: args["cpu-prof"] },
     results,
+    requestFloor: floorResult,
     socketRetries: socketRetries.count,
     ratios: { sluice: r, synapseOverSluice: vsSynapse },
     goals: [
@@ -462,6 +566,8 @@ async function main(): Promise<void> {
       goal("incremental sync at 1,000 rooms: Synapse time / Sluice time", vsSynapse["1000"]?.incremental ?? null, ">= 10", (v) => v >= 10),
       goal("initial sync at 1,000 rooms: Synapse server CPU / Sluice server CPU", vsSynapse["1000"]?.initialCpu ?? null, ">= 10", (v) => v >= 10),
       goal("incremental sync at 1,000 rooms: Synapse server CPU / Sluice server CPU", vsSynapse["1000"]?.incrementalCpu ?? null, ">= 10", (v) => v >= 10),
+      goal(`incremental sync at 1,000 rooms, ${burstDevices} at once: Synapse time per sync / Sluice`, vsSynapse["1000"]?.incrementalBurst ?? null, ">= 10", (v) => v >= 10),
+      goal(`incremental sync at 1,000 rooms, ${burstDevices} at once: Synapse server CPU per sync / Sluice`, vsSynapse["1000"]?.incrementalBurstCpu ?? null, ">= 10", (v) => v >= 10),
     ],
   };
   console.log(JSON.stringify(result, null, 2));

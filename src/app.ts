@@ -46,6 +46,7 @@ import { Presence } from "./ephemeral/presence.js";
 import { ToDevice } from "./ephemeral/to-device.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { SyncV2Engine, type SyncEvents } from "./sync/v2/sync-v2.js";
+import { SentMembers } from "./sync/v2/sent-members.js";
 import { HighWaterMark, judgeStartup, readHighWaterMark } from "./streams/high-water-mark.js";
 import { RoomEventSerializer } from "./rooms/room-event-serializer.js";
 import { HttpMetrics } from "./http/metrics.js";
@@ -132,7 +133,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   const typing = new Typing(storage, clock, TYPING_DEFAULTS);
   const presence = new Presence(storage, clock, { idleAfterMs: config.presence.idleAfterMs });
   const syncV2 = new SyncV2Engine(
-    { storage, serializer: new RoomEventSerializer(storage), unreadCounts, typing, pushRules: { pushRulesContent: (u) => pushRules.all(u) } },
+    { storage, serializer: new RoomEventSerializer(storage), unreadCounts, typing, pushRules: { pushRulesContent: (u) => pushRules.all(u) }, sentMembers: new SentMembers() },
     storage.sequencer,
     notifier,
     clock,

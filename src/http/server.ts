@@ -76,6 +76,8 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
     const route = request.routeOptions.url ?? "unmatched";
     const ms = reply.elapsedTime;
     opts.metrics.observe(request.method, route, reply.statusCode, ms / 1000);
+    // Redacting the URL costs more than the rest of this hook: only when the line is written.
+    if (!(request.log as Logger).isLevelEnabled("info")) return;
     request.log.info(
       { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(ms * 10) / 10, ip: request.ip },
       "request",

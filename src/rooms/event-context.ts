@@ -1,11 +1,13 @@
 /**
  * GET /rooms/{roomId}/event/{eventId} and GET /rooms/{roomId}/context/{eventId}.
  * Both answer 404 M_NOT_FOUND when the event is unknown, in another room, or not visible
- * to the user (including when the user may not read the room at all): the spec's 404 for
- * /event, and the same for /context so that neither tells hidden events from missing ones.
+ * to the user (including when the user may not read the room at all, and a non-state event
+ * sent by a user they ignore): the spec's 404 for /event, and the same for /context so that
+ * neither tells hidden events from missing ones (Synapse: 404 for /event, 403 for /context).
  * Context, as Synapse computes it:
  * - `limit` (default 10) is split floor(limit/2) before and the rest after; the filter
- *   applies to events_before, events_after and state, never to `event`;
+ *   applies to events_before, events_after and state, never to `event`; events the reader
+ *   may not see (history visibility, or non-state events of users they ignore) are skipped;
  * - `start`/`end` are /messages tokens just past the last event on each side;
  * - `state` is the state after the last event of the window (events_after's last, else
  *   the event); with lazy_load_members it keeps non-member state plus the m.room.member
@@ -19,7 +21,7 @@ import type { EventRow } from "../storage/rows.js";
 import { asStreamPos } from "../streams/position.js";
 import { scanPage } from "./event-scan.js";
 import { encodeRoomToken } from "./pagination-token.js";
-import type { ReadAccess } from "./read-access.js";
+import { shows, type ReadAccess } from "./read-access.js";
 import type { ReadDeps } from "./room-reads.js";
 
 export interface ContextRequest {
@@ -50,7 +52,7 @@ async function visibleEvent(deps: ReadDeps, userId: UserId, roomId: string, even
     if (err instanceof ForbiddenError) throw new NotFoundError("Event not found");
     throw err;
   }
-  if (row.pos >= deps.access.upperBound(access) || !access.viewer.canSee(row)) throw new NotFoundError("Event not found");
+  if (row.pos >= deps.access.upperBound(access) || !shows(access, row)) throw new NotFoundError("Event not found");
   return { row, access };
 }
 
@@ -62,7 +64,7 @@ export async function getEvent(deps: ReadDeps, userId: UserId, roomId: string, e
 export async function getEventContext(deps: ReadDeps, req: ContextRequest): Promise<ContextResponse> {
   const { row, access } = await visibleEvent(deps, req.userId, req.roomId, req.eventId);
   const matches = compileRoomEventFilter(req.filter);
-  const keep = (ev: EventRow) => matches(ev.pdu, ev.roomId) && access.viewer.canSee(ev);
+  const keep = (ev: EventRow) => matches(ev.pdu, ev.roomId) && shows(access, ev);
   const read = (range: Parameters<typeof deps.storage.events.inRoom>[1]) => deps.storage.events.inRoom(req.roomId, range);
   const beforeLimit = Math.floor(req.limit / 2);
   const before = await scanPage(read, { dir: "b", from: row.pos, to: null, limit: beforeLimit }, keep);

@@ -3,7 +3,8 @@
  * for a room"): one page of the room's history in either direction.
  * - `from` absent (spec v1.3): from the newest event for "b", the oldest for "f".
  * - A departed user reads only up to their leave (Synapse clamps the same way).
- * - Hidden (history visibility) and filtered-out events are skipped, and the scan goes on
+ * - Hidden (history visibility), filtered-out events and non-state events of users the
+ *   reader ignores (m.ignored_user_list, as Synapse) are skipped, and the scan goes on
  *   until `limit` events are kept or the range ends (bounded by MAX_SCANNED).
  * - `start` echoes `from` (or names the boundary used when it was absent); `end` is the
  *   boundary just past the last event returned, omitted when nothing lies beyond.
@@ -19,6 +20,7 @@ import type { EventRow } from "../storage/rows.js";
 import { asStreamPos, ORIGIN, type StreamPos } from "../streams/position.js";
 import { scanPage } from "./event-scan.js";
 import { decodeRoomToken, encodeRoomToken } from "./pagination-token.js";
+import { shows } from "./read-access.js";
 import type { ReadDeps } from "./room-reads.js";
 
 export interface MessagesRequest {
@@ -52,7 +54,7 @@ export async function getMessages(deps: ReadDeps, req: MessagesRequest): Promise
   const page = await scanPage(
     (range) => deps.storage.events.inRoom(req.roomId, range),
     { dir: req.dir, from: start, to: stop, limit: req.limit },
-    (ev) => matches(ev.pdu, ev.roomId) && access.viewer.canSee(ev),
+    (ev) => matches(ev.pdu, ev.roomId) && shows(access, ev),
   );
 
   const response: MessagesResponse = {

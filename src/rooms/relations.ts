@@ -3,7 +3,8 @@
  * (client-server "Relationships"): the events that relate to a parent event, newest first
  * by default (dir "b"), paged with the same boundary tokens as /messages.
  * - 403 when the user may not read the room; 404 when the parent is unknown, in another
- *   room, or hidden from the user; children the user may not see are skipped.
+ *   room, or hidden from the user; children the user may not see are skipped. Events of
+ *   users the reader ignores count as hidden (non-state ones; Synapse filters both).
  * - Redacted children are left out: redaction prunes their m.relates_to.
  * - `prev_batch` echoes `from` (as Synapse); `next_batch` is omitted when nothing is left.
  * - `recurse`: follows relations of relations up to RECURSION_DEPTH levels (the spec asks
@@ -18,6 +19,7 @@ import type { EventRow } from "../storage/rows.js";
 import { asStreamPos, ORIGIN, type StreamPos } from "../streams/position.js";
 import { memoryReader, scanPage, type RangeReader } from "./event-scan.js";
 import { decodeRoomToken, encodeRoomToken } from "./pagination-token.js";
+import { shows } from "./read-access.js";
 import type { ReadDeps } from "./room-reads.js";
 
 export const RECURSION_DEPTH = 3;
@@ -49,7 +51,7 @@ export async function getRelations(deps: ReadDeps, req: RelationsRequest): Promi
   const access = await deps.access.check(req.roomId, req.userId);
   const upper = deps.access.upperBound(access);
   const parent = await deps.storage.events.get(req.eventId);
-  if (!parent || parent.roomId !== req.roomId || parent.pos >= upper || !access.viewer.canSee(parent)) {
+  if (!parent || parent.roomId !== req.roomId || parent.pos >= upper || !shows(access, parent)) {
     throw new NotFoundError("Unknown parent event");
   }
 
@@ -69,7 +71,7 @@ export async function getRelations(deps: ReadDeps, req: RelationsRequest): Promi
         relType !== null &&
         (req.relType === null || relType === req.relType) &&
         (req.eventType === null || ev.pdu.type === req.eventType) &&
-        access.viewer.canSee(ev)
+        shows(access, ev)
       );
     },
   );

@@ -6,8 +6,10 @@
  *      need not exist or be joined, as in Synapse; a type; a JSON object.
  * Out: the stored content, or 404 M_NOT_FOUND. Clients may not PUT m.fully_read (that is
  *      /read_markers) or m.push_rules (that is /pushrules): 405 M_BAD_JSON, as the spec and
- *      Synapse say. GET of the global m.push_rules answers the push rules when a reader for them
- *      is given (Synapse does); GET of a room's m.push_rules is `{}` (Synapse: no per-room rules).
+ *      Synapse say. A global m.ignored_user_list naming the user themselves is 400
+ *      M_INVALID_PARAM (Synapse: "You cannot ignore yourself"). GET of the global
+ *      m.push_rules answers the push rules when a reader for them is given (Synapse does);
+ *      GET of a room's m.push_rules is `{}` (Synapse: no per-room rules).
  * Every write is one storage call that takes a position ("account_data" in stream_log); a
  * global m.direct also rewrites the user's DM room set in that transaction (isDm, dmRooms).
  * `modify` is the read-modify-write path of server-side writers (tags, the fully-read
@@ -16,6 +18,7 @@
 import { ForbiddenError, InvalidParamError, NotFoundError, ServerControlledError } from "../errors/matrix-error.js";
 import { parseRoomId, type UserId } from "../events/ids.js";
 import type { Requester } from "../accounts/requester.js";
+import { IGNORED_USER_LIST, ignoredUserIds } from "../rooms/ignored-users.js";
 import type { Storage } from "../storage/storage.js";
 import type { StreamPos } from "../streams/position.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
@@ -59,6 +62,7 @@ export class AccountData {
       const instead = type === "m.fully_read" ? "/rooms/{roomId}/read_markers" : "/pushrules";
       throw new ServerControlledError(`Cannot set ${type} through this API; use ${instead}`);
     }
+    if (roomId === null && type === IGNORED_USER_LIST && ignoredUserIds(content).includes(userId)) throw new InvalidParamError("You cannot ignore yourself");
     await this.locks.run(lockKey(userId, roomId, type), () => this.storage.accountData.put(userId, roomId, type, content));
   }
 

@@ -94,6 +94,19 @@ describe("account data and tags", () => {
       }
     });
 
+    it("an m.ignored_user_list naming the user themselves is 400 M_INVALID_PARAM (Synapse) and is not stored", async () => {
+      const bad = await api(base, "PUT", globalPath(alice, "m.ignored_user_list"), { token: alice.accessToken, body: { ignored_users: { [alice.userId]: {}, [bob.userId]: {} } } });
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.equal(bad.body.errcode, "M_INVALID_PARAM");
+      assert.equal((await api(base, "GET", globalPath(alice, "m.ignored_user_list"), { token: alice.accessToken })).status, 404);
+      const good = await api(base, "PUT", globalPath(alice, "m.ignored_user_list"), { token: alice.accessToken, body: { ignored_users: { [bob.userId]: {} } } });
+      assert.equal(good.status, 200, JSON.stringify(good.body));
+      // room account data of that type is not an ignore list
+      const inRoom = await api(base, "PUT", roomPath(alice, roomId, "m.ignored_user_list"), { token: alice.accessToken, body: { ignored_users: { [alice.userId]: {} } } });
+      assert.equal(inRoom.status, 200, JSON.stringify(inRoom.body));
+      await api(base, "PUT", globalPath(alice, "m.ignored_user_list"), { token: alice.accessToken, body: { ignored_users: {} } });
+    });
+
     it("m.push_rules reads as the push rules (global) and as {} in a room, as Synapse answers", async () => {
       const global = await api<{ global?: Record<string, unknown> }>(base, "GET", globalPath(alice, "m.push_rules"), { token: alice.accessToken });
       assert.equal(global.status, 200, JSON.stringify(global.body));

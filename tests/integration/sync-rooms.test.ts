@@ -163,6 +163,47 @@ describe("sync rooms sections", () => {
       assert.equal(next.rooms, undefined, JSON.stringify(next.rooms));
     });
 
+    it("an initial sync without include_leave still lists rooms the user was kicked or banned from (as Synapse); not their own leaves", async () => {
+      const bob = await fresh("bob");
+      const kicked = await createRoom(base, alice, { preset: "public_chat", name: "Kicked" });
+      const banned = await createRoom(base, alice, { preset: "public_chat", name: "Banned" });
+      const left = await createRoom(base, alice, { preset: "public_chat", name: "Left" });
+      const rejected = await createRoom(base, alice, { preset: "private_chat", name: "Rejected" });
+      const withdrawn = await createRoom(base, alice, { preset: "private_chat", name: "Withdrawn" });
+      for (const r of [kicked, banned, left]) await joinRoom(base, bob, r);
+      for (const r of [rejected, withdrawn]) await act(base, alice, r, "invite", { user_id: bob.userId });
+      await send(base, alice, kicked, "before the kick");
+      await act(base, alice, kicked, "kick", { user_id: bob.userId, reason: "out" });
+      await send(base, alice, kicked, "after the kick");
+      await act(base, alice, banned, "ban", { user_id: bob.userId });
+      await act(base, bob, left, "leave");
+      await act(base, bob, rejected, "leave");
+      await act(base, alice, withdrawn, "kick", { user_id: bob.userId }); // the invite withdrawn: a leave bob did not send
+
+      const initial = await sync(base, bob);
+      assert.deepEqual(Object.keys(initial.rooms?.leave ?? {}).sort(), [banned, kicked, withdrawn].sort());
+      assert.equal(initial.rooms?.join, undefined);
+      const room = mustLeft(initial, kicked);
+      const last = room.timeline.events.at(-1)!;
+      assert.deepEqual([last.type, last.state_key, last.content.membership, last.sender], ["m.room.member", bob.userId, "leave", alice.userId], "the timeline ends at the kick");
+      assert.ok(bodies(room).includes("before the kick"));
+      assert.ok(!bodies(room).includes("after the kick"));
+      const covered = stateKeys([...(room.state?.events ?? []), ...room.timeline.events.filter((e) => e.state_key !== undefined)]);
+      for (const k of ["m.room.create|", "m.room.name|", `m.room.member|${alice.userId}`]) assert.ok(covered.includes(k), `${k}: the room's state, as in any initial sync`);
+      assert.equal(mustLeft(initial, banned).timeline.events.at(-1)?.content.membership, "ban");
+      // include_leave adds the user's own leaves
+      const all = await sync(base, bob, { filter: { room: { include_leave: true } } });
+      assert.deepEqual(Object.keys(all.rooms?.leave ?? {}).sort(), [banned, kicked, left, rejected, withdrawn].sort());
+      // an incremental sync (full_state or not) lists a kick only in the range it happened, as any leave
+      for (const full_state of [false, true]) {
+        const next = await sync(base, bob, { since: initial.next_batch, full_state });
+        assert.equal(next.rooms?.leave, undefined, JSON.stringify(next.rooms));
+      }
+      // a forgotten room is gone, kick or not
+      await act(base, bob, kicked, "forget");
+      assert.equal((await sync(base, bob)).rooms?.leave?.[kicked], undefined);
+    });
+
     it("leaving with use_state_after: the left room carries state_after, never state", async () => {
       const { bob, roomId, token } = await joinedPair();
       await act(base, bob, roomId, "leave");
@@ -354,6 +395,23 @@ describe("sync rooms sections", () => {
       await joinRoom(base, dan, roomId);
       const s = mustJoined(await sync(base, bob, { since: first.next_batch }), roomId).summary!;
       assert.equal(s["m.joined_member_count"], 3);
+    });
+
+    it("an incremental sync without membership or name changes omits the unchanged counts (the spec allows it; Synapse does the same)", async () => {
+      const bob = await fresh("bob");
+      const roomId = await createRoom(base, alice, { preset: "public_chat" });
+      await joinRoom(base, bob, roomId);
+      const first = await sync(base, bob);
+      assert.equal(mustJoined(first, roomId).summary?.["m.joined_member_count"], 2, "initial sync: the summary");
+      await send(base, alice, roomId, "just talk");
+      const quietBody = await sync(base, bob, { since: first.next_batch });
+      const quiet = mustJoined(quietBody, roomId);
+      assert.deepEqual(bodies(quiet), ["just talk"]);
+      assert.deepEqual(quiet.summary ?? {}, {}, "nothing the summary says changed");
+      await act(base, alice, roomId, "invite", { user_id: (await fresh("erin")).userId });
+      const s = mustJoined(await sync(base, bob, { since: quietBody.next_batch }), roomId).summary!;
+      assert.equal(s["m.invited_member_count"], 1, "an invite changes the counts: the summary is back");
+      assert.equal(s["m.joined_member_count"], 2);
     });
   });
 

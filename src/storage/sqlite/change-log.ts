@@ -26,19 +26,29 @@ export interface ChangeSpec {
 
 export type Record = (change: ChangeSpec) => StreamPos;
 
+/**
+ * Stamps of the most recently committed positions, kept in memory: every /sync checks the
+ * stamp of its `since` and stamps its `next_batch`, and both are nearly always among the
+ * newest positions. Filled only after a commit (an abandoned position's number may be
+ * reused by another row), so an entry always equals the row in the database.
+ */
+const RECENT_STAMPS = 4096;
+
 export class ChangeLog {
   private readonly insert;
+  private readonly recentStamps = new Map<number, number>();
 
   constructor(private readonly db: Database, private readonly sequencer: Sequencer, private readonly now: () => number) {
     this.insert = db.prepare("INSERT INTO stream_log (pos, kind, user_id, room_id, stamp, ts) VALUES (?, ?, ?, ?, ?, ?)");
   }
 
   transaction<T>(fn: (record: Record) => T): T {
-    const permits: { permit: Permit; change: ChangeSpec }[] = [];
+    const permits: { permit: Permit; change: ChangeSpec; stamp: number }[] = [];
     const record: Record = (change) => {
       const permit = this.sequencer.allocate();
-      permits.push({ permit, change });
-      this.insert.run(permit.pos, change.kind, change.userId ?? null, change.roomId ?? null, randomInt(1, 2 ** 31), this.now());
+      const stamp = randomInt(1, 2 ** 31);
+      permits.push({ permit, change, stamp });
+      this.insert.run(permit.pos, change.kind, change.userId ?? null, change.roomId ?? null, stamp, this.now());
       return permit.pos;
     };
     let result: T;
@@ -48,7 +58,8 @@ export class ChangeLog {
       for (const { permit } of permits.reverse()) permit.abandon();
       throw e;
     }
-    for (const { permit, change } of permits) {
+    for (const { permit, change, stamp } of permits) {
+      this.rememberStamp(permit.pos, stamp);
       const userIds = change.userIds ?? (change.userId ? [change.userId] : undefined);
       permit.retire({
         kind: change.kind,
@@ -58,5 +69,15 @@ export class ChangeLog {
       });
     }
     return result;
+  }
+
+  /** The stamp of a recently committed position, or undefined when it is not remembered (read the row). */
+  recentStamp(pos: StreamPos): number | undefined {
+    return this.recentStamps.get(pos);
+  }
+
+  private rememberStamp(pos: StreamPos, stamp: number): void {
+    this.recentStamps.set(pos, stamp);
+    if (this.recentStamps.size > RECENT_STAMPS) this.recentStamps.delete(this.recentStamps.keys().next().value!);
   }
 }

@@ -59,6 +59,8 @@ export class SqliteStreamStore implements StreamStore {
   }
   async stampAt(pos: StreamPos): Promise<number | null> {
     if (pos === 0) return 0;
+    const recent = this.log.recentStamp(pos);
+    if (recent !== undefined) return recent;
     const r = this.db.prepare("SELECT stamp FROM stream_log WHERE pos = ?").get(pos) as { stamp: number } | undefined;
     return r?.stamp ?? null;
   }

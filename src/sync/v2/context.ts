@@ -13,6 +13,7 @@ import type { AccountDataRow } from "../../storage/rows.js";
 import type { StreamPos } from "../../streams/position.js";
 import type { SyncV2Request } from "./request.js";
 import { emptyResponse, type SyncV2Response } from "./response.js";
+import type { MembersSentView, SentMembers } from "./sent-members.js";
 
 /** What sync needs from the ephemeral and push modules (kept narrow so sync does not depend on them). */
 export interface TypingSource {
@@ -38,6 +39,8 @@ export interface SyncDeps {
   unreadCounts: UnreadCountsSource;
   typing?: TypingSource;
   pushRules?: PushRulesSource;
+  /** Lazy-loaded member events each device already has (sent-members.ts); without it they are always re-sent. */
+  sentMembers?: SentMembers;
 }
 
 export const DEFAULT_TIMELINE_LIMIT = 10;
@@ -53,8 +56,10 @@ export class SyncV2Context {
   readonly timelineFiltered: boolean;
   readonly stateFilter: EventPredicate;
   readonly lazyLoadMembers: boolean;
+  readonly includeRedundantMembers: boolean;
   readonly includeLeave: boolean;
   readonly threadCounts: boolean;
+  private membersSentView: MembersSentView | null | undefined;
 
   constructor(
     readonly deps: SyncDeps,
@@ -74,6 +79,7 @@ export class SyncV2Context {
     this.timelineFiltered = !!t && (["types", "not_types", "senders", "not_senders", "rooms", "not_rooms", "contains_url"] as const).some((k) => t[k] !== undefined);
     this.stateFilter = compileRoomEventFilter(room.state ?? null);
     this.lazyLoadMembers = room.state?.lazy_load_members === true;
+    this.includeRedundantMembers = room.state?.include_redundant_members === true;
     // A resync (stale token) lists left rooms too: the client's cache may still show them joined.
     this.includeLeave = room.include_leave === true || request.resync === true;
     this.threadCounts = room.timeline?.unread_thread_notifications === true;
@@ -86,6 +92,19 @@ export class SyncV2Context {
   /** Initial syncs and `full_state` send every room's whole state. */
   get wantsFullState(): boolean {
     return this.since === null || this.request.fullState;
+  }
+
+  /**
+   * The member events this device already received (sent-members.ts), for lazy-loading syncs;
+   * null without lazy-loading. Opened on first use, by the room items (`upto` is final by
+   * then), with the client's own `since` (which acknowledges the response that ended there).
+   */
+  membersSent(): MembersSentView | null {
+    if (this.membersSentView === undefined) {
+      const memory = this.lazyLoadMembers ? this.deps.sentMembers : undefined;
+      this.membersSentView = memory ? memory.open(this.userId, this.deviceId, this.request.since?.pos ?? null, this.upto) : null;
+    }
+    return this.membersSentView;
   }
 
   get filter(): FilterBody {

@@ -2,14 +2,17 @@
  * Parses a GET /sync request into a SyncV2Request: filter (stored id or inline JSON),
  * `since` token, `timeout` (bounded by the configured maximum), `full_state`,
  * `set_presence`, `use_state_after` under its stable or unstable name, and MSC2855's
- * `org.matrix.msc2855.clear_cache` opt-in.
+ * `org.matrix.msc2855.clear_cache` opt-in. For an initial sync it also reads the position of
+ * the user's `m.ignored_user_list`, which is part of the request's identity.
  * Every malformed parameter is a 400 with the spec's errcode; nothing is guessed.
  */
 import Value from "typebox/value";
 import { BadJsonError, InvalidParamError } from "../../errors/matrix-error.js";
 import type { UserId } from "../../events/ids.js";
 import { Filter, type FilterBody } from "../../filters/filter-schema.js";
+import { IGNORED_USER_LIST } from "../../rooms/ignored-users.js";
 import type { Storage } from "../../storage/storage.js";
+import type { StreamPos } from "../../streams/position.js";
 import { decodeSyncToken, type SyncToken } from "../../streams/sync-token.js";
 
 export type StateAfterField = "state_after" | "org.matrix.msc4222.state_after";
@@ -29,6 +32,13 @@ export interface SyncV2Request {
    * next_batch" (drop your cache, sync again without `since`) when its token is stale.
    */
   clearCache: boolean;
+  /**
+   * Initial syncs only (else null): the position of the user's `m.ignored_user_list`. Part of
+   * the request's identity, as in Synapse's response-cache key: the timeline drops ignored
+   * users' events, so an initial sync computed before the list changed is not handed to a
+   * request made after.
+   */
+  ignoreListPos: StreamPos | null;
   /**
    * Set by the engine, never by a client: this initial sync answers a stale token
    * (`sync.staleSince: full_state`), so every room is `limited` and left rooms are listed.
@@ -69,7 +79,8 @@ export async function parseSyncRequest(
 
   const { filter, filterKey } = await resolveFilter(query.filter, userId, storage);
   const clearCache = bool("org.matrix.msc2855.clear_cache", query["org.matrix.msc2855.clear_cache"]);
-  return { filter, filterKey, since, timeoutMs, fullState: bool("full_state", query.full_state), setPresence, stateAfter, clearCache };
+  const ignoreListPos = since === null ? ((await storage.accountData.get(userId, null, IGNORED_USER_LIST))?.pos ?? null) : null;
+  return { filter, filterKey, since, timeoutMs, fullState: bool("full_state", query.full_state), setPresence, stateAfter, clearCache, ignoreListPos };
 }
 
 async function resolveFilter(raw: string | undefined, userId: UserId, storage: Storage): Promise<{ filter: FilterBody; filterKey: string }> {

@@ -6,14 +6,19 @@
  * For a room R and the range (since, upto]:
  *   membership at upto = join   → rooms.join; "newly joined" if it was not join at since;
  *   = invite / knock            → rooms.invite / rooms.knock if initial or it changed in range;
+ *                                 never an invite sent by a user the requester ignores;
  *   = leave / ban               → rooms.leave if it changed in range (a kick, ban or leave the
- *                                 client has not seen), or on an initial sync with include_leave;
- *                                 the room's timeline then ends at the leave event.
- * Forgotten rooms never appear.
+ *                                 client has not seen), or on an initial sync: a kick or a ban
+ *                                 always, the user's own leave (rejected invite, rescinded
+ *                                 knock) only with include_leave; the room's timeline then ends
+ *                                 at the leave event.
+ * Forgotten rooms never appear. (Synapse: synapse/handlers/sync.py,
+ * _get_room_changes_for_initial_sync and _get_room_changes_for_incremental_sync.)
  */
 import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import type { MembershipRow } from "../../storage/rows.js";
 import type { SyncV2Context } from "./context.js";
+import { ignoredUsers } from "./ignored-users.js";
 
 export type RoomSection = "join" | "invite" | "knock" | "leave";
 
@@ -65,6 +70,11 @@ async function rangeHistory(ctx: SyncV2Context, roomId: string, lastAllowed: Str
   return { newlyJoined, floor: lastOut?.pos ?? null };
 }
 
+/** Who sent a membership event (the inviter, the kicker, or the user themselves). */
+async function senderOf(ctx: SyncV2Context, eventId: string): Promise<string | null> {
+  return (await ctx.deps.storage.events.get(eventId))?.pdu.sender ?? null;
+}
+
 export async function planRoom(ctx: SyncV2Context, current: MembershipRow): Promise<RoomPlan | null> {
   if (!ctx.roomAllowed(current.roomId)) return null;
   // The current row may be newer than this response's upper bound (a write raced in).
@@ -79,10 +89,21 @@ export async function planRoom(ctx: SyncV2Context, current: MembershipRow): Prom
       return { ...base, section: "join", ...history, end: ctx.upto };
     }
     case "invite":
-    case "knock":
-      return changedInRange ? { ...base, section: atUpto.membership, newlyJoined: false, floor: ctx.since, end: atUpto.pos } : null;
+    case "knock": {
+      if (!changedInRange) return null;
+      // Invites from ignored users are not sent (spec "Ignoring Users"; Synapse).
+      if (atUpto.membership === "invite") {
+        const ignored = await ignoredUsers(ctx);
+        const inviter = await senderOf(ctx, atUpto.eventId);
+        if (inviter !== null && ignored.has(inviter)) return null;
+      }
+      return { ...base, section: atUpto.membership, newlyJoined: false, floor: ctx.since, end: atUpto.pos };
+    }
     default: {
-      if (ctx.isInitial ? !ctx.includeLeave : !changedInRange) return null;
+      if (!ctx.isInitial && !changedInRange) return null;
+      // An initial sync always lists the rooms the user was kicked or banned from, as Synapse
+      // does; only a leave the user sent themselves waits for include_leave.
+      if (ctx.isInitial && !ctx.includeLeave && atUpto.membership === "leave" && (await senderOf(ctx, atUpto.eventId)) === ctx.userId) return null;
       if (await ctx.deps.storage.rooms.isForgotten(current.roomId, ctx.userId)) return null;
       // A leave the client never saw the join of (e.g. a rejected invite) still goes here.
       const history = ctx.since === null ? { newlyJoined: false, floor: null } : await rangeHistory(ctx, current.roomId, atUpto.pos);

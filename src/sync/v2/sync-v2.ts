@@ -70,7 +70,7 @@ export class SyncV2Engine {
   ) {}
 
   sync(userId: UserId, deviceId: DeviceId, req: SyncV2Request, signal?: AbortSignal): Promise<{ body: Record<string, unknown>; mode: Mode }> {
-    const key = JSON.stringify([userId, deviceId, req.since, req.filterKey, req.fullState, req.stateAfter, req.timeoutMs, req.setPresence, req.clearCache]);
+    const key = JSON.stringify([userId, deviceId, req.since, req.filterKey, req.fullState, req.stateAfter, req.timeoutMs, req.setPresence, req.clearCache, req.ignoreListPos]);
     return this.shared.run(key, signal, (s) => this.compute(userId, deviceId, req, s));
   }
 
@@ -102,6 +102,7 @@ export class SyncV2Engine {
     let mode: Mode;
     let ctx: SyncV2Context;
     let itemsRan = false;
+    let waited = false;
     for (;;) {
       const upto = this.sequencer.retired();
       ctx = new SyncV2Context(this.deps, userId, deviceId, req, since, upto);
@@ -119,6 +120,7 @@ export class SyncV2Engine {
         remaining > 0 && // the client is willing to wait
         !signal.aborted;
       if (shouldLongpoll) {
+        waited = true;
         const news = await waitForNews(this.notifier, this.sequencer, { userId, deviceId }, since!, remaining, signal);
         if (news === null) {
           mode = "longpoll";
@@ -140,8 +142,10 @@ export class SyncV2Engine {
       }
       break;
     }
-    // A reset recorded while this request ran (the CLI's wakes nobody) still applies to it.
-    if (requestedSince !== null && (await this.resetAfter(userId, deviceId, requestedSince))) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
+    // A reset recorded while this request waited (the CLI's wakes nobody) still applies to it.
+    // A request that did not wait took a millisecond or so: a reset landing in it is answered
+    // by the client's next request, which names a position below the reset.
+    if (waited && (await this.resetAfter(userId, deviceId, requestedSince!))) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
     ctx.response.next_batch = encodeSyncToken({ pos: ctx.upto, stamp: (await this.deps.storage.streams.stampAt(ctx.upto)) ?? 0, epoch });
     if (!itemsRan) {
       // Timed out quietly, or caught up with timeout=0: no item ran, but key counts are

@@ -7,8 +7,8 @@ import { compileNonRoomEventFilter } from "../filter-types.js";
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
 
-async function fill(ctx: SyncV2Context, pushRulesChanged: boolean): Promise<void> {
-  const rows = await ctx.deps.storage.accountData.changed(ctx.userId, ctx.since, ctx.upto);
+async function fill(ctx: SyncV2Context, pushRulesChanged: boolean, dataChanged = true): Promise<void> {
+  const rows = dataChanged ? await ctx.deps.storage.accountData.changed(ctx.userId, ctx.since, ctx.upto) : [];
   // Globs in types/not_types ("*") apply here as to room events.
   const globalAllowed = compileNonRoomEventFilter(ctx.filter.account_data);
   const roomAllowed = compileNonRoomEventFilter(ctx.filter.room?.account_data);
@@ -30,5 +30,10 @@ export const accountDataItem: Item = {
   path: "account_data",
   // A large gap may hide a rules change; resending the ruleset is cheap and harmless.
   polylog: (ctx) => fill(ctx, true),
-  linear: (ctx, rows) => fill(ctx, rows.some((r) => r.kind === "push_rules" && r.userId === ctx.userId)),
+  linear: (ctx, rows) =>
+    fill(
+      ctx,
+      rows.some((r) => r.kind === "push_rules" && r.userId === ctx.userId),
+      rows.some((r) => r.kind === "account_data" && r.userId === ctx.userId), // every write logs one, naming its owner
+    ),
 };

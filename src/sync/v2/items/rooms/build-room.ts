@@ -4,18 +4,31 @@
  * joined room with nothing new is left out (returns false).
  */
 import { filterEventFields, type ClientEvent } from "../../../../events/client-event.js";
-import { HistoryVisibility } from "../../../../rooms/visibility.js";
+import { HistoryVisibility, type RoomViewer } from "../../../../rooms/visibility.js";
+import type { EventRow } from "../../../../storage/rows.js";
 import type { SyncV2Context } from "../../context.js";
 import type { RoomPlan } from "../../room-plan.js";
 import type { JoinedRoom, LeftRoom } from "../../response.js";
-import { timelineWindow } from "./timeline.js";
+import { timelineWindow, type TimelineWindow } from "./timeline.js";
 import { roomState } from "./state.js";
 import { roomEphemeral } from "./ephemeral.js";
 import { roomSummary } from "./summary.js";
 import { unreadCounts } from "./unread-notifications.js";
 import { strippedState } from "./stripped-state.js";
 
-export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChanged: boolean): Promise<boolean> {
+/** What the range changed in a room besides its events (linear mode knows from the log; polylog assumes everything). */
+export interface RoomChanges {
+  typing: boolean;
+  receipts: boolean;
+}
+
+/** A member sees every event of the time they were joined: no history to load (visibility.ts rule 2). */
+const SEES_ALL: Pick<RoomViewer, "canSee"> = { canSee: () => true };
+
+/** Events that change what `summary` says (member counts, heroes, and whether heroes are needed). */
+const SUMMARY_TYPES: ReadonlySet<string> = new Set(["m.room.member", "m.room.name", "m.room.canonical_alias"]);
+
+export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, changes: RoomChanges): Promise<boolean> {
   const rooms = ctx.response.rooms;
   if (plan.section === "invite") {
     rooms.invite[plan.roomId] = { invite_state: { events: await strippedState(ctx, plan) } };
@@ -26,11 +39,13 @@ export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChange
     return true;
   }
 
-  const viewer = await new HistoryVisibility(ctx.deps.storage).viewer(plan.roomId, ctx.userId);
+  // Joined at `since` and ever since (room-plan.ts): the window (since, upto] is all visible.
+  const followed = plan.section === "join" && !plan.newlyJoined && ctx.since !== null && plan.floor === ctx.since;
+  const viewer = followed ? SEES_ALL : await new HistoryVisibility(ctx.deps.storage).viewer(plan.roomId, ctx.userId);
   const timeline = await timelineWindow(ctx, plan, viewer);
   const stateRows = await roomState(ctx, plan, timeline);
   const accountData = (ctx.roomAccountData.get(plan.roomId) ?? []).map((a) => ({ type: a.type, content: a.content }));
-  const ephemeral = plan.section === "join" ? await roomEphemeral(ctx, plan.roomId, typingChanged) : [];
+  const ephemeral = plan.section === "join" ? await roomEphemeral(ctx, plan.roomId, changes) : [];
 
   const quiet = timeline.rows.length === 0 && stateRows.length === 0 && accountData.length === 0 && ephemeral.length === 0;
   if (plan.section === "join" && quiet && !ctx.wantsFullState && !plan.newlyJoined) return false;
@@ -56,10 +71,17 @@ export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, typingChange
   rooms.join[plan.roomId] = {
     ...base,
     ephemeral: { events: ephemeral },
-    summary: await roomSummary(ctx, plan.roomId),
+    // The spec lets the counts be omitted when unchanged since the last sync; like Synapse,
+    // the summary is sent only when something it says may have changed.
+    summary: summaryMayHaveChanged(ctx, plan, timeline, stateRows) ? await roomSummary(ctx, plan.roomId) : {},
     ...(await unreadCounts(ctx, plan.roomId)),
   } as JoinedRoom;
   return true;
+}
+
+function summaryMayHaveChanged(ctx: SyncV2Context, plan: RoomPlan, timeline: TimelineWindow, stateRows: readonly EventRow[]): boolean {
+  if (ctx.isInitial || ctx.wantsFullState || plan.newlyJoined || timeline.limited || ctx.request.resync === true) return true;
+  return timeline.rows.some((r) => SUMMARY_TYPES.has(r.pdu.type)) || stateRows.some((r) => SUMMARY_TYPES.has(r.pdu.type));
 }
 
 /**

@@ -8,14 +8,16 @@
  *     for a client that had the room.
  * Full state (initial, full_state, newly joined) sends every entry.
  * Lazy-loading members (spec "Lazy-loading room members", sync.yaml): member events are
- * limited to those of the timeline's senders (whether or not they changed: we do not track
- * what a device already has, so "redundant" members are always sent), the user's own on full
- * state, and the heroes' when the room needs heroes (full state or a gap). A limited
- * incremental sync keeps every membership change of the gap, as the spec requires.
+ * limited to those of the timeline's senders, the user's own on full state, and the heroes'
+ * when the room needs heroes (full state or a gap). A limited incremental sync keeps every
+ * membership change of the gap, as the spec requires. Without `include_redundant_members`,
+ * an incremental sync then leaves out the member events the device already received
+ * (sent-members.ts); full state (initial, full_state, newly joined) leaves out nothing.
  */
 import type { EventRow } from "../../../../storage/rows.js";
 import { asStreamPos, type StreamPos } from "../../../../streams/position.js";
 import type { SyncV2Context } from "../../context.js";
+import type { MembersSentView } from "../../sent-members.js";
 import type { RoomPlan } from "../../room-plan.js";
 import type { TimelineWindow } from "./timeline.js";
 
@@ -35,7 +37,27 @@ export async function roomState(ctx: SyncV2Context, plan: RoomPlan, timeline: Ti
     // …but with lazy-loading the senders' memberships are owed whatever happened.
     rows = await lazyMembers(ctx, plan, timeline, rows, asStreamPos(at), full);
   }
-  return rows.filter((r) => ctx.stateFilter(r.pdu, plan.roomId));
+  rows = rows.filter((r) => ctx.stateFilter(r.pdu, plan.roomId));
+  const sent = ctx.lazyLoadMembers ? ctx.membersSent() : null;
+  return sent ? withoutMembersSent(ctx, sent, plan.roomId, timeline, rows, full) : rows;
+}
+
+/**
+ * Without `include_redundant_members`, leaves out the member events the device already has
+ * (never in full state: a newly joined room may have been forgotten by the client). Then
+ * remembers the ones this response gives it: those in the state sent, and with classic
+ * `state` those in the timeline too (the client applies them; with state_after it takes
+ * state from state_after only). Not with `event_fields`, which may cut their content.
+ */
+function withoutMembersSent(ctx: SyncV2Context, sent: MembersSentView, roomId: string, timeline: TimelineWindow, rows: EventRow[], full: boolean): EventRow[] {
+  const isMember = (r: EventRow) => r.pdu.type === "m.room.member" && r.pdu.state_key !== undefined;
+  const leaveOut = !full && !ctx.includeRedundantMembers;
+  const kept = leaveOut ? rows.filter((r) => !isMember(r) || !sent.has(roomId, r.pdu.state_key!, r.eventId)) : rows;
+  if (ctx.filter.event_fields?.length) return kept;
+  // In the client's order (state, then the timeline), so the member's last event wins.
+  const given = ctx.request.stateAfter !== null ? kept : [...kept, ...timeline.rows];
+  for (const r of given) if (isMember(r)) sent.add(roomId, r.pdu.state_key!, r.eventId);
+  return kept;
 }
 
 /**
