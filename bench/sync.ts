@@ -33,6 +33,7 @@
  *   [--out bench/results/sync.json]
  */
 import { execFileSync } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -362,6 +363,7 @@ async function measureWake(server: BenchServer, info: SeedInfo) {
   await sleep(1000);
   const rssBefore = await rssSample(server);
   const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // one listener per parked request, by design
   const counters = { returns: 0, errors: 0 };
   const loops = idle.map((c) => parkLoop(c, idleSince, abort.signal, counters));
   await sleep(3000); // all requests arrive and park

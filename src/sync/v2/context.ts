@@ -9,7 +9,7 @@ import type { FilterBody } from "../../filters/filter-schema.js";
 import { compileRoomEventFilter, type EventPredicate } from "../../filters/room-event-filter.js";
 import type { RoomEventSerializer } from "../../rooms/room-event-serializer.js";
 import type { Storage } from "../../storage/storage.js";
-import type { AccountDataRow } from "../../storage/rows.js";
+import type { AccountDataRow, MembershipRow } from "../../storage/rows.js";
 import type { StreamPos } from "../../streams/position.js";
 import type { SyncV2Request } from "./request.js";
 import { emptyResponse, type SyncV2Response } from "./response.js";
@@ -60,6 +60,7 @@ export class SyncV2Context {
   readonly includeLeave: boolean;
   readonly threadCounts: boolean;
   private membersSentView: MembersSentView | null | undefined;
+  private readonly myMemberships = new Map<string, Promise<MembershipRow | null>>();
 
   constructor(
     readonly deps: SyncDeps,
@@ -117,6 +118,16 @@ export class SyncV2Context {
     if (room?.not_rooms?.includes(roomId)) return false;
     if (room?.rooms && !room.rooms.includes(roomId)) return false;
     return true;
+  }
+
+  /**
+   * The requester's current membership row in a room, read once per request (the rooms and
+   * device-lists items both need it for the rooms the slice touched).
+   */
+  myMembership(roomId: string): Promise<MembershipRow | null> {
+    let row = this.myMemberships.get(roomId);
+    if (!row) this.myMemberships.set(roomId, (row = this.deps.storage.rooms.membership(roomId, this.userId)));
+    return row;
   }
 
   /** Is position p inside the range this response covers? */

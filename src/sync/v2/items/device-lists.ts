@@ -30,7 +30,7 @@ async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRo
   const mineList =
     touchedRooms === null
       ? await storage.rooms.roomsOfUser(ctx.userId)
-      : (await Promise.all([...touchedRooms].map((r) => storage.rooms.membership(r, ctx.userId)))).filter((m) => m !== null);
+      : (await Promise.all([...touchedRooms].map((r) => ctx.myMembership(r)))).filter((m) => m !== null);
   for (const mine of mineList) {
     const mineChanged = inRange(mine.pos);
     if (!mineChanged && (mine.membership !== "join" || (touchedRooms !== null && !touchedRooms.has(mine.roomId)))) continue;

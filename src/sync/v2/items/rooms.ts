@@ -17,7 +17,7 @@ async function buildAll(ctx: SyncV2Context, roomIds: Iterable<string>, changesOf
   const queue = [...roomIds];
   const worker = async () => {
     for (let roomId = queue.shift(); roomId !== undefined; roomId = queue.shift()) {
-      const current = await ctx.deps.storage.rooms.membership(roomId, ctx.userId);
+      const current = await ctx.myMembership(roomId);
       if (!current) continue;
       const plan = await planRoom(ctx, current);
       if (plan) await buildRoom(ctx, plan, changesOf(roomId));
