@@ -28,6 +28,7 @@ import { KeyedMutex } from "./util/keyed-mutex.js";
 import { EventWriter } from "./rooms/event-writer.js";
 import { PushRules } from "./push/push-rules.js";
 import { PushRecipients } from "./push/recipients.js";
+import { IgnoreLists } from "./push/ignore-lists.js";
 import { UnreadCounts } from "./push/unread-counts.js";
 import { Notifications } from "./push/notifications.js";
 import { Pushers } from "./push/pushers.js";
@@ -127,7 +128,9 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   const pushRules = new PushRules(storage);
   storage.sequencer.onRetired((change) => pushRules.onChange(change)); // rule caches follow every change
   const unreadCounts = new UnreadCounts(storage);
-  const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock, new PushRecipients(storage, pushRules, clock));
+  const ignoreLists = new IgnoreLists(storage);
+  storage.sequencer.onRetired((change) => ignoreLists.onChange(change)); // follows every m.ignored_user_list change
+  const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock, new PushRecipients(storage, pushRules, ignoreLists, clock));
   const memberships = new Memberships(storage, writer, serverName);
   const accountData = new AccountData(storage, { readPushRules: (u) => pushRules.all(u) });
   const typing = new Typing(storage, clock, TYPING_DEFAULTS);

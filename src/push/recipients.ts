@@ -6,7 +6,13 @@
  *      member except the sender, plus the invitee of an invite (`.m.rule.invite_for_me`).
  *      Evaluated against the state before the event: display name from the member event,
  *      joined member count, power levels; thread id "main" or the thread root.
- * Cost: each member's rules come from PushRules' cache; the room's members and power levels
+ *      A recipient who ignores the sender (`m.ignored_user_list`) gets no row for a non-state
+ *      event, so it counts nowhere (unread counts, /notifications): as Synapse, whose
+ *      `_action_for_event_by_user` drops them through `filter_event_for_clients_with_state`
+ *      (bulk_push_rule_evaluator.py, visibility.py). State events (invites, …) still notify.
+ *      The list at write time decides: changing it later changes no stored row.
+ * Cost: each member's rules come from PushRules' cache, the ignore lists (read only for
+ *      recipients the rules notify) from IgnoreLists' cache; the room's members and power levels
  *      from a per-room cache (LRU) that committed() keeps current, so a message costs no
  *      state reads. A redaction drops the room's entry (it may prune cached state).
  * Scope: one process (the cache trusts that every event passes through this hook).
@@ -19,6 +25,7 @@ import type { Storage } from "../storage/storage.js";
 import type { Clock } from "../util/clock.js";
 import { LruCache } from "../util/lru-cache.js";
 import { evaluatePushRules } from "./evaluator.js";
+import type { IgnoreLists } from "./ignore-lists.js";
 import type { PushRules } from "./push-rules.js";
 import { RoomPushContext } from "./room-push-context.js";
 import { threadIdOf } from "./thread-of.js";
@@ -33,6 +40,7 @@ export class PushRecipients implements PushHook {
   constructor(
     private readonly storage: Storage,
     private readonly rules: PushRules,
+    private readonly ignoreLists: IgnoreLists,
     private readonly clock: Clock,
     opts: { roomsCached?: number } = {},
   ) {
@@ -61,6 +69,9 @@ export class PushRecipients implements PushHook {
         notificationLevels: room.notificationLevels,
       });
       if (!outcome.notify) continue;
+      // After the rules, as Synapse: most members' rules do not notify, so their lists are never read.
+      const ignored = this.ignoreLists.cached(userId) ?? (await this.ignoreLists.of(userId as UserId));
+      if (ignored.hides(pdu)) continue; // a non-state event from someone they ignore
       threadId ??= await threadIdOf(pdu.content, async (id) => (await this.storage.events.get(id))?.pdu ?? null);
       rows.push({ userId: userId as UserId, roomId, eventId: event.eventId, threadId, notify: true, highlight: outcome.highlight, actions: outcome.actions, ts });
     }

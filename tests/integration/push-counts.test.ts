@@ -1,7 +1,9 @@
 /**
  * Push rules evaluated at write time, over real HTTP: notification and highlight counts per
  * room and per thread (what sync reports), reset by read receipts (POST /receipt, m.read and
- * m.read.private, threaded receipts), and GET /notifications (notifications.yaml).
+ * m.read.private, threaded receipts), and GET /notifications (notifications.yaml); a
+ * recipient who ignores the sender (m.ignored_user_list) is not notified of their non-state
+ * events, in the counts, /sync (checked against sync.yaml) or /notifications (as Synapse).
  * Counts are read through the UnreadCounts use case (app.services.unreadCounts).
  */
 import { describe, it, before, after } from "node:test";
@@ -9,6 +11,7 @@ import assert from "node:assert/strict";
 import { api, registerUser, startServer, type TestServer, type TestUser } from "./harness.js";
 import { assertMatchesSpec } from "./spec-validator.js";
 import { V3, createRoom, enc, joinRoom, putState, sendMessage } from "./room-helpers.js";
+import { sync, type SyncBody } from "./sync-helpers.js";
 import type { UserId } from "../../src/events/ids.js";
 import type { RoomUnreadCounts } from "../../src/push/unread-counts.js";
 
@@ -195,5 +198,67 @@ describe("push counts and notifications", () => {
       assert.equal(res.status, 400, bad);
       assert.equal(res.body.errcode, "M_INVALID_PARAM", bad);
     }
+  });
+
+  it("events from a user the recipient ignores do not notify them (counts, /sync, /notifications) until unignored", async () => {
+    const r = await createRoom(base, alice, { preset: "public_chat" });
+    await joinRoom(base, bob, r);
+    await joinRoom(base, carol, r);
+    const ignore = async (user: TestUser, ignored: string[]) => {
+      const body = { ignored_users: Object.fromEntries(ignored.map((u) => [u, {}])) };
+      const res = await api(base, "PUT", `${V3}/user/${enc(user.userId)}/account_data/m.ignored_user_list`, { token: user.accessToken, body });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    const threadFilter = { room: { timeline: { unread_thread_notifications: true } } };
+    /** An initial sync (every joined room is listed), checked against sync.yaml: the room's counts. */
+    const synced = async (user: TestUser) => {
+      const body: SyncBody = await sync(base, user, { filter: threadFilter });
+      const room = body.rooms?.join?.[r];
+      assert.ok(room, `${user.userId} is joined to the room`);
+      return { main: room.unread_notifications, threads: room.unread_thread_notifications };
+    };
+    type Listed = { notifications: { event: { event_id: string; type: string }; room_id: string }[] };
+    const notified = async (user: TestUser) => {
+      const res = await api<Listed>(base, "GET", `${V3}/notifications`, { token: user.accessToken });
+      assert.equal(res.status, 200);
+      await assertMatchesSpec("notifications.yaml", "/notifications", "get", 200, res.body);
+      return res.body.notifications.filter((n) => n.room_id === r).map((n) => n.event.event_id);
+    };
+
+    // Bob ignores alice (an entry for someone else too: the whole list is read, not one key).
+    await ignore(bob, [alice.userId, "@nobody:elsewhere"]);
+    const sentIgnored = [
+      await send(alice, text("hello"), r),
+      await send(alice, text("bob: look", { "m.mentions": { user_ids: [bob.userId, carol.userId] } }), r),
+    ];
+    const root = sentIgnored[0]!;
+    sentIgnored.push(await send(alice, text("in a thread", { "m.relates_to": { rel_type: "m.thread", event_id: root }, "m.mentions": { user_ids: [bob.userId] } }), r));
+    assert.deepEqual(await pair(bob, r), [0, 0], "nothing alice sent counts for bob");
+    assert.deepEqual(await synced(bob), { main: { notification_count: 0, highlight_count: 0 }, threads: {} });
+    assert.deepEqual(await notified(bob), []);
+    assert.deepEqual(await pair(carol, r), [3, 1], "carol ignores no one: alice's messages count for her");
+    assert.deepEqual(await synced(carol), { main: { notification_count: 2, highlight_count: 1 }, threads: { [root]: { notification_count: 1, highlight_count: 0 } } });
+    assert.deepEqual(await notified(carol), [...sentIgnored].reverse());
+
+    // Alice's state events still notify bob (Synapse withholds only non-state events): her invite to another room.
+    const other = await createRoom(base, alice, { preset: "private_chat", invite: [bob.userId] });
+    const invites = await api<Listed>(base, "GET", `${V3}/notifications?limit=1`, { token: bob.accessToken });
+    assert.equal(invites.body.notifications[0]?.room_id, other, ".m.rule.invite_for_me still applies to an ignored inviter");
+    assert.equal(invites.body.notifications[0]?.event.type, "m.room.member");
+
+    // Unignored: her new messages count again; the earlier ones stay uncounted (decided when they were sent).
+    await ignore(bob, []);
+    const later = await send(alice, text("bob: again", { "m.mentions": { user_ids: [bob.userId] } }), r);
+    const laterInThread = await send(alice, text("thread again", { "m.relates_to": { rel_type: "m.thread", event_id: root } }), r);
+    assert.deepEqual(await pair(bob, r), [2, 1]);
+    assert.deepEqual(await synced(bob), { main: { notification_count: 1, highlight_count: 1 }, threads: { [root]: { notification_count: 1, highlight_count: 0 } } });
+    assert.deepEqual(await notified(bob), [laterInThread, later]);
+    assert.deepEqual(await pair(carol, r), [5, 1]);
+
+    // Ignoring again takes effect at once (the cached list was dropped by the change).
+    await ignore(bob, [alice.userId]);
+    await send(alice, text("bob: once more", { "m.mentions": { user_ids: [bob.userId] } }), r);
+    assert.deepEqual(await pair(bob, r), [2, 1]);
+    assert.deepEqual(await pair(carol, r), [6, 1]);
   });
 });
