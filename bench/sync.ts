@@ -29,7 +29,7 @@
  * request, kept 2 minutes) cannot answer it from memory.
  * Usage: npm run build && node dist/bench/sync.js [--sizes 10,100,1000,10000] [--synapse]
  *   [--synapse-sizes 10,100,1000] [--parked 1000] [--wake-iterations 200]
- *   [--incremental-iterations 30] [--burst-devices 16] [--burst-rounds 10] [--cpu-prof]
+ *   [--incremental-iterations 30] [--burst-devices 16] [--burst-rounds 20] [--cpu-prof]
  *   [--out bench/results/sync.json]
  */
 import { execFileSync } from "node:child_process";
@@ -55,7 +55,7 @@ const { values: args } = parseArgs({
     "wake-iterations": { type: "string", default: "200" },
     "incremental-iterations": { type: "string", default: "30" },
     "burst-devices": { type: "string", default: "16" },
-    "burst-rounds": { type: "string", default: "10" },
+    "burst-rounds": { type: "string", default: "20" },
     "cpu-prof": { type: "boolean", default: false },
     out: { type: "string", default: join(repoRoot, "bench", "results", "sync.json") },
   },
