@@ -58,6 +58,32 @@ describe("sqlite backend specifics", () => {
     }
   });
 
+  it("log reads and stamps served from memory equal what the table gives a restarted process", async () => {
+    const dir = tempDir();
+    const path = join(dir, "sluice.db");
+    try {
+      const first = openSqliteStorage({ path });
+      const before = await first.streams.highestPosition();
+      for (let i = 0; i < 5; i++) await first.streams.recordEphemeral({ kind: "typing", roomId: `!r${i}:test`, userIds: [`@u${i}:test`] });
+      for (let i = 5; i < 8; i++) await first.streams.recordEphemeral({ kind: "receipt", roomId: `!r${i}:test`, userIds: [`@u${i}:test`] });
+      const top = await first.streams.highestPosition();
+      const ranges: [number, number, number][] = [[before, top, 100], [before + 2, top, 100], [before, top - 1, 3], [top, top, 10]];
+      const fromMemory = await Promise.all(ranges.map(([a, u, l]) => first.streams.read(a as never, u as never, l)));
+      const stampsFromMemory = await Promise.all(Array.from({ length: top - before }, (_, k) => first.streams.stampAt((before + 1 + k) as never)));
+      assert.equal(fromMemory[0]!.length, 8);
+      await first.close();
+      const second = openSqliteStorage({ path }); // a new process: nothing in memory, the table answers
+      try {
+        assert.deepEqual(await Promise.all(ranges.map(([a, u, l]) => second.streams.read(a as never, u as never, l))), fromMemory);
+        assert.deepEqual(await Promise.all(Array.from({ length: top - before }, (_, k) => second.streams.stampAt((before + 1 + k) as never))), stampsFromMemory);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("close is idempotent", async () => {
     const s = openSqliteStorage({ path: ":memory:" });
     await s.close();

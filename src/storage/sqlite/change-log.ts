@@ -8,6 +8,7 @@ import { randomInt } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { Permit, Sequencer } from "../../streams/sequencer.js";
 import type { StreamPos } from "../../streams/position.js";
+import { RecentLog } from "./recent-log.js";
 
 export interface ChangeSpec {
   kind: string;
@@ -26,29 +27,24 @@ export interface ChangeSpec {
 
 export type Record = (change: ChangeSpec) => StreamPos;
 
-/**
- * Stamps of the most recently committed positions, kept in memory: every /sync checks the
- * stamp of its `since` and stamps its `next_batch`, and both are nearly always among the
- * newest positions. Filled only after a commit (an abandoned position's number may be
- * reused by another row), so an entry always equals the row in the database.
- */
-const RECENT_STAMPS = 4096;
-
 export class ChangeLog {
   private readonly insert;
-  private readonly recentStamps = new Map<number, number>();
+  /** The newest committed rows (recent-log.ts), for the stream store's reads. */
+  readonly recent: RecentLog;
 
   constructor(private readonly db: Database, private readonly sequencer: Sequencer, private readonly now: () => number) {
+    this.recent = new RecentLog(sequencer.allocatedUpTo());
     this.insert = db.prepare("INSERT INTO stream_log (pos, kind, user_id, room_id, stamp, ts) VALUES (?, ?, ?, ?, ?, ?)");
   }
 
   transaction<T>(fn: (record: Record) => T): T {
-    const permits: { permit: Permit; change: ChangeSpec; stamp: number }[] = [];
+    const permits: { permit: Permit; change: ChangeSpec; stamp: number; ts: number }[] = [];
     const record: Record = (change) => {
       const permit = this.sequencer.allocate();
       const stamp = randomInt(1, 2 ** 31);
-      permits.push({ permit, change, stamp });
-      this.insert.run(permit.pos, change.kind, change.userId ?? null, change.roomId ?? null, stamp, this.now());
+      const ts = this.now();
+      permits.push({ permit, change, stamp, ts });
+      this.insert.run(permit.pos, change.kind, change.userId ?? null, change.roomId ?? null, stamp, ts);
       return permit.pos;
     };
     let result: T;
@@ -58,8 +54,8 @@ export class ChangeLog {
       for (const { permit } of permits.reverse()) permit.abandon();
       throw e;
     }
-    for (const { permit, change, stamp } of permits) {
-      this.rememberStamp(permit.pos, stamp);
+    for (const { permit, change, stamp, ts } of permits) {
+      this.recent.add({ pos: permit.pos, kind: change.kind, userId: change.userId ?? null, roomId: change.roomId ?? null, stamp, ts });
       const userIds = change.userIds ?? (change.userId ? [change.userId] : undefined);
       permit.retire({
         kind: change.kind,
@@ -71,13 +67,4 @@ export class ChangeLog {
     return result;
   }
 
-  /** The stamp of a recently committed position, or undefined when it is not remembered (read the row). */
-  recentStamp(pos: StreamPos): number | undefined {
-    return this.recentStamps.get(pos);
-  }
-
-  private rememberStamp(pos: StreamPos, stamp: number): void {
-    this.recentStamps.set(pos, stamp);
-    if (this.recentStamps.size > RECENT_STAMPS) this.recentStamps.delete(this.recentStamps.keys().next().value!);
-  }
 }

@@ -59,12 +59,14 @@ export class SqliteStreamStore implements StreamStore {
   }
   async stampAt(pos: StreamPos): Promise<number | null> {
     if (pos === 0) return 0;
-    const recent = this.log.recentStamp(pos);
+    const recent = this.log.recent.stamp(pos);
     if (recent !== undefined) return recent;
     const r = this.db.prepare("SELECT stamp FROM stream_log WHERE pos = ?").get(pos) as { stamp: number } | undefined;
     return r?.stamp ?? null;
   }
   async read(after: StreamPos, upto: StreamPos, limit: number): Promise<StreamLogRow[]> {
+    const recent = this.log.recent.read(after, upto, limit);
+    if (recent) return recent;
     const rows = this.db
       .prepare("SELECT pos, kind, user_id, room_id, stamp, ts FROM stream_log WHERE pos > ? AND pos <= ? ORDER BY pos LIMIT ?")
       .all(after, upto, limit) as { pos: number; kind: string; user_id: string | null; room_id: string | null; stamp: number; ts: number }[];
