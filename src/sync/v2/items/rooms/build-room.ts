@@ -81,6 +81,8 @@ export async function buildRoom(ctx: SyncV2Context, plan: RoomPlan, changes: Roo
 
 function summaryMayHaveChanged(ctx: SyncV2Context, plan: RoomPlan, timeline: TimelineWindow, stateRows: readonly EventRow[]): boolean {
   if (ctx.isInitial || ctx.wantsFullState || plan.newlyJoined || timeline.limited || ctx.request.resync === true) return true;
+  // A filtered timeline may have dropped the member event that changed the counts.
+  if (ctx.timelineFiltered) return true;
   return timeline.rows.some((r) => SUMMARY_TYPES.has(r.pdu.type)) || stateRows.some((r) => SUMMARY_TYPES.has(r.pdu.type));
 }
 
