@@ -15,6 +15,7 @@
  *   floor:       after each incremental sync's pause, a bare GET /versions on the same server,
  *                and once a round a bare node:http server (bench/lib/floor-server.ts): what one
  *                request costs here before any homeserver work;
+ *   --synapse-pg: the same against Synapse on PostgreSQL (the machine's Debian cluster);
  *   --synapse:   the same workloads against Synapse (PyPI, SQLite) for sizes ≤ 1,000
  *                (seeding it over HTTP is slow); goal: Sluice ≥ 10× faster at 1,000 rooms.
  * Every server (one per account size and implementation) runs at once as a child process
@@ -28,7 +29,7 @@
  * sync carries a different no-op inline filter, so Synapse's response cache (keyed by the
  * request, kept 2 minutes) cannot answer it from memory.
  * Usage: npm run build && node dist/bench/sync.js [--sizes 10,100,1000,10000] [--synapse]
- *   [--synapse-sizes 10,100,1000] [--parked 1000] [--wake-iterations 200]
+ *   [--synapse-sizes 10,100,1000] [--synapse-pg] [--synapse-pg-sizes …] [--parked 1000] [--wake-iterations 200]
  *   [--incremental-iterations 30] [--burst-devices 16] [--burst-rounds 20] [--cpu-prof]
  *   [--out bench/results/sync.json]
  */
@@ -44,13 +45,15 @@ import { httpRequest } from "./lib/http.js";
 import { startFloorServer, type FloorServer } from "./lib/floor-server.js";
 import { cachedSeed, copyForRun, type SeedInfo } from "./lib/seed.js";
 import { repoRoot, startServerProcess, type BenchServer } from "./lib/server-process.js";
-import { cachedSynapseSeed, copySynapseForRun, ensureSynapse, startSynapse } from "./lib/synapse.js";
+import { cachedSynapseSeed, copySynapseForRun, ensurePostgres, ensureSynapse, startSynapse } from "./lib/synapse.js";
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "10,100,1000,10000" },
     synapse: { type: "boolean", default: false },
     "synapse-sizes": { type: "string" },
+    "synapse-pg": { type: "boolean", default: false },
+    "synapse-pg-sizes": { type: "string" },
     parked: { type: "string", default: "1000" },
     "wake-iterations": { type: "string", default: "200" },
     "incremental-iterations": { type: "string", default: "30" },
@@ -62,6 +65,7 @@ const { values: args } = parseArgs({
 });
 const sizes = args.sizes.split(",").map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const synapseSizes = args.synapse ? (args["synapse-sizes"]?.split(",").map(Number) ?? sizes.filter((n) => n <= 1000)).sort((a, b) => a - b) : [];
+const synapsePgSizes = args["synapse-pg"] ? (args["synapse-pg-sizes"]?.split(",").map(Number) ?? synapseSizes).sort((a, b) => a - b) : [];
 const parked = Number(args.parked);
 const wakeIterations = Number(args["wake-iterations"]);
 const incrementalIterations = Number(args["incremental-iterations"]);
@@ -72,7 +76,7 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Target {
-  name: "sluice" | "synapse";
+  name: "sluice" | "synapse" | "synapse-pg";
   seed(rooms: number): Promise<{ dir: string; info: SeedInfo; cached: boolean }>;
   /** Starts the server on a fresh copy of a seeded dir; stop() removes the copy. */
   start(seedDir: string, label: string): Promise<BenchServer>;
@@ -97,6 +101,11 @@ const synapse: Target = {
   name: "synapse",
   seed: (rooms) => cachedSynapseSeed(rooms, log),
   start: (seedDir, label) => startSynapse(copySynapseForRun(seedDir, label), { removeDataDir: true }),
+};
+const synapsePg: Target = {
+  name: "synapse-pg",
+  seed: (rooms) => cachedSynapseSeed(rooms, log, "postgres"),
+  start: (seedDir, label) => startSynapse(copySynapseForRun(seedDir, `pg-${label}`), { removeDataDir: true }),
 };
 
 function percentile(sorted: number[], p: number): number {
@@ -478,7 +487,8 @@ const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined
 
 async function main(): Promise<void> {
   const load0 = loadavg();
-  const synapseVersion = args.synapse ? ensureSynapse(log) : null;
+  const synapseVersion = args.synapse || args["synapse-pg"] ? ensureSynapse(log) : null;
+  const postgresVersion = args["synapse-pg"] ? ensurePostgres(log) : null;
   const git = (a: string[]) => execFileSync("git", a, { cwd: repoRoot, encoding: "utf8" }).trim();
   if (args["cpu-prof"]) mkdirSync(profileDir, { recursive: true });
 
@@ -491,6 +501,10 @@ async function main(): Promise<void> {
       log(`synapse: seed ${n} rooms (over HTTP)`);
       seeds.push({ target: synapse, seed: await synapse.seed(n) });
     }
+    if (synapsePgSizes.includes(n)) {
+      log(`synapse on PostgreSQL: seed ${n} rooms (over HTTP)`);
+      seeds.push({ target: synapsePg, seed: await synapsePg.seed(n) });
+    }
   }
 
   // Every server at once (idle ones cost nothing), measured in interleaved rounds.
@@ -498,7 +512,7 @@ async function main(): Promise<void> {
   const floor = await startFloorServer();
   const floorSamples = { ms: [] as number[], cpuMs: [] as number[] };
   type Result = ReturnType<typeof accountResult> & { wake?: Awaited<ReturnType<typeof measureWake>> };
-  const results: Record<string, Record<string, Result>> = { sluice: {}, synapse: {} };
+  const results: Record<string, Record<string, Result>> = { sluice: {}, synapse: {}, "synapse-pg": {} };
   try {
     for (const { target, seed } of seeds) accounts.push(await startAccount(target, seed));
     await measureInitialAll(accounts);
@@ -509,7 +523,7 @@ async function main(): Promise<void> {
     for (const a of accounts) results[a.target.name]![String(a.info.rooms)] = accountResult(a);
     // Wake-up on the smallest account of each server, one server at a time.
     for (const a of accounts) {
-      if (a.info.rooms !== sizes[0]) continue;
+      if (a.info.rooms !== Math.min(...accounts.filter((b) => b.target === a.target).map((b) => b.info.rooms))) continue;
       log(`${a.target.name}: wake-up on the ${a.info.rooms}-room account`);
       results[a.target.name]![String(a.info.rooms)]!.wake = await measureWake(a.server, a.info);
     }
@@ -530,10 +544,10 @@ async function main(): Promise<void> {
     initialCpuPerRoom10000vs100: ratio(sl["10000"]?.initial.serverCpuPerRoomMs, sl["100"]?.initial.serverCpuPerRoomMs),
     incrementalCpu10000vs10: ratio(sl["10000"]?.incremental.serverCpuP50ms, sl["10"]?.incremental.serverCpuP50ms),
   };
-  const vsSynapse: Record<string, Record<"initial" | "incremental" | "initialCpu" | "incrementalCpu" | "incrementalBurst" | "incrementalBurstCpu", number | null>> = {};
-  for (const n of synapseSizes) {
-    const [y, l] = [sy[String(n)], sl[String(n)]];
-    vsSynapse[String(n)] = {
+  type Versus = Record<"initial" | "incremental" | "initialCpu" | "incrementalCpu" | "incrementalBurst" | "incrementalBurstCpu", number | null>;
+  const versus = (other: Record<string, Result>, n: number): Versus => {
+    const [y, l] = [other[String(n)], sl[String(n)]];
+    return {
       initial: ratio(y?.initial.p50ms, l?.initial.p50ms),
       incremental: ratio(y?.incremental.p50ms, l?.incremental.p50ms),
       initialCpu: ratio(y?.initial.serverCpuP50ms, l?.initial.serverCpuP50ms),
@@ -541,7 +555,9 @@ async function main(): Promise<void> {
       incrementalBurst: ratio(y?.incrementalBurst.wallPerSyncP50ms, l?.incrementalBurst.wallPerSyncP50ms),
       incrementalBurstCpu: ratio(y?.incrementalBurst.serverCpuPerSyncP50ms, l?.incrementalBurst.serverCpuPerSyncP50ms),
     };
-  }
+  };
+  const vsSynapse: Record<string, Versus> = Object.fromEntries(synapseSizes.map((n) => [String(n), versus(sy, n)]));
+  const vsSynapsePg: Record<string, Versus> = Object.fromEntries(synapsePgSizes.map((n) => [String(n), versus(results["synapse-pg"]!, n)]));
   const floorResult = { what: "bare node:http server, constant JSON body", ...stats(floorSamples.ms), serverCpuP50ms: stats(floorSamples.cpuMs).p50ms };
   const goal = (name: string, value: number | null, target: string, met: (v: number) => boolean) => ({ name, value, target, met: value === null ? null : met(value) });
   const result = {
@@ -550,13 +566,14 @@ async function main(): Promise<void> {
     machine: { nproc: availableParallelism(), memoryGiB: round(totalmem() / 2 ** 30, 1), loadavgStart: load0.map((x) => round(x, 2)), loadavgEnd: loadavg().map((x) => round(x, 2)) },
     node: process.version,
     synapse: synapseVersion,
+    postgres: postgresVersion,
     git: { commit: git(["rev-parse", "--short", "HEAD"]), dirtyFiles: git(["status", "--porcelain"]).split("\n").filter(Boolean).length },
     shape: { eventsPerRoom: 20, membersPerRoom: 5, timeline: "server default limit", presence: "set_presence=offline" },
-    options: { sizes, synapseSizes, parked, wakeIterations, incrementalIterations, burstDevices, burstRounds, cpuProf: args["cpu-prof"] },
+    options: { sizes, synapseSizes, synapsePgSizes, parked, wakeIterations, incrementalIterations, burstDevices, burstRounds, cpuProf: args["cpu-prof"] },
     results,
     requestFloor: floorResult,
     socketRetries: socketRetries.count,
-    ratios: { sluice: r, synapseOverSluice: vsSynapse },
+    ratios: { sluice: r, synapseOverSluice: vsSynapse, synapsePostgresOverSluice: vsSynapsePg },
     goals: [
       goal("initial sync per room: 10,000 rooms vs 100 rooms", r.initialPerRoom10000vs100, "<= 2", (v) => v <= 2),
       goal("initial sync per room, server CPU: 10,000 rooms vs 100 rooms", r.initialCpuPerRoom10000vs100, "<= 2", (v) => v <= 2),
@@ -570,6 +587,13 @@ async function main(): Promise<void> {
       goal("incremental sync at 1,000 rooms: Synapse server CPU / Sluice server CPU", vsSynapse["1000"]?.incrementalCpu ?? null, ">= 10", (v) => v >= 10),
       goal(`incremental sync at 1,000 rooms, ${burstDevices} at once: Synapse time per sync / Sluice`, vsSynapse["1000"]?.incrementalBurst ?? null, ">= 10", (v) => v >= 10),
       goal(`incremental sync at 1,000 rooms, ${burstDevices} at once: Synapse server CPU per sync / Sluice`, vsSynapse["1000"]?.incrementalBurstCpu ?? null, ">= 10", (v) => v >= 10),
+      ...(synapsePgSizes.includes(1000)
+        ? [
+            goal("Synapse on PostgreSQL: initial sync at 1,000 rooms, time / Sluice", vsSynapsePg["1000"]?.initial ?? null, ">= 10", (v) => v >= 10),
+            goal("Synapse on PostgreSQL: incremental sync at 1,000 rooms, time / Sluice", vsSynapsePg["1000"]?.incremental ?? null, ">= 10", (v) => v >= 10),
+            goal(`Synapse on PostgreSQL: incremental sync at 1,000 rooms, ${burstDevices} at once, time per sync / Sluice`, vsSynapsePg["1000"]?.incrementalBurst ?? null, ">= 10", (v) => v >= 10),
+          ]
+        : []),
     ],
   };
   console.log(JSON.stringify(result, null, 2));

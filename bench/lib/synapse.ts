@@ -1,11 +1,15 @@
 /**
  * Synapse beside Sluice for the sync benchmark: installed from PyPI into the git-ignored
- * virtualenv bench/.venv-synapse (made on first use), default SQLite database, config from
+ * virtualenv bench/.venv-synapse (made on first use), on its default SQLite database or on
+ * PostgreSQL (`database: "postgres"`: the machine's Debian cluster, started with
+ * pg_ctlcluster if down; psycopg2-binary installed into the venv), config from
  * `--generate-config` plus a per-run overrides file (loopback listener on a free port,
  * open registration, cheap bcrypt, every rate limit out of the way, no key servers, logs
  * at WARNING). Seeded over its HTTP API with the same account shape as bench/lib/seed.ts
  * (Synapse has no in-process path we could use, so it is much slower to seed); seeded
- * data dirs are cached under bench/.cache/ like Sluice's.
+ * data dirs are cached under bench/.cache/ like Sluice's, and on PostgreSQL the seeded
+ * database is kept as `synapse_seed_<rooms>r_s<version>`: each run works on a copy made with
+ * CREATE DATABASE … TEMPLATE, dropped when the run stops.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -32,12 +36,64 @@ export function ensureSynapse(log: (m: string) => void): string {
 
 const LIMIT = { per_second: 1_000_000, burst_count: 1_000_000 };
 
+export type SynapseDatabase = "sqlite" | "postgres";
+
+/** The PostgreSQL role the benchmarks connect as (loopback only, throwaway databases). */
+const PG = { user: "synapse_bench", password: "synapse_bench", host: "127.0.0.1" };
+const pgSeedName = (rooms: number) => `synapse_seed_${rooms}r_s${SEED_VERSION}`;
+
+function psql(sql: string, db = "postgres"): string {
+  return execFileSync("runuser", ["-u", "postgres", "--", "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql], {
+    encoding: "utf8",
+    env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" }, // no NOTICE for DROP … IF EXISTS
+  }).trim();
+}
+
+/**
+ * PostgreSQL for Synapse: starts the Debian cluster if it is down, makes the bench role,
+ * installs psycopg2-binary into the venv. Returns the server's version.
+ */
+export function ensurePostgres(log: (m: string) => void): string {
+  const clusters = execFileSync("pg_lsclusters", ["--no-header"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+  const [version, cluster, , status] = (clusters[0] ?? "").split(/\s+/);
+  if (!version || !cluster) throw new Error("no PostgreSQL cluster (install Debian's postgresql)");
+  if (status !== "online") {
+    log(`starting PostgreSQL ${version}/${cluster}`);
+    execFileSync("pg_ctlcluster", [version, cluster, "start"], { stdio: "inherit" });
+  }
+  if (psql(`SELECT 1 FROM pg_roles WHERE rolname = '${PG.user}'`) !== "1") psql(`CREATE ROLE ${PG.user} LOGIN CREATEDB PASSWORD '${PG.password}'`);
+  try {
+    execFileSync(python(), ["-c", "import psycopg2"], { stdio: "ignore" });
+  } catch {
+    log("installing psycopg2-binary into bench/.venv-synapse (one time)…");
+    execFileSync(join(venv(), "bin", "pip"), ["install", "-q", "psycopg2-binary"], { stdio: "inherit" });
+  }
+  return psql("SHOW server_version");
+}
+
+/** A database owned by the bench role with the collation Synapse insists on, empty or copied from `template`. */
+function createPgDatabase(name: string, template?: string): void {
+  psql(`DROP DATABASE IF EXISTS ${name}`);
+  psql(
+    template
+      ? `CREATE DATABASE ${name} OWNER ${PG.user} TEMPLATE ${template}`
+      : `CREATE DATABASE ${name} OWNER ${PG.user} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`,
+  );
+}
+
+function databaseConfig(dir: string): Record<string, unknown> {
+  const f = join(dir, "bench-database.json");
+  if (!existsSync(f)) return { name: "sqlite3", args: { database: join(dir, "homeserver.db") } };
+  const { database } = JSON.parse(readFileSync(f, "utf8")) as { database: string };
+  return { name: "psycopg2", args: { ...PG, database, cp_min: 5, cp_max: 10 } };
+}
+
 function overrides(dir: string, port: number): Record<string, unknown> {
   return {
     server_name: "localhost",
     pid_file: join(dir, "homeserver.pid"),
     listeners: [{ port, bind_addresses: ["127.0.0.1"], type: "http", tls: false, x_forwarded: false, resources: [{ names: ["client"], compress: false }] }],
-    database: { name: "sqlite3", args: { database: join(dir, "homeserver.db") } },
+    database: databaseConfig(dir),
     log_config: join(dir, "bench.log.config"),
     media_store_path: join(dir, "media_store"),
     signing_key_path: join(dir, "localhost.signing.key"),
@@ -72,7 +128,10 @@ const LOG_CONFIG = {
   disable_existing_loggers: false,
 };
 
-/** Starts Synapse on `dir` (a generated config and maybe a database). */
+/**
+ * Starts Synapse on `dir` (a generated config and maybe a database; `bench-database.json` in
+ * it names a PostgreSQL database to use instead of SQLite).
+ */
 export async function startSynapse(dir: string, opts: { removeDataDir?: boolean } = {}): Promise<BenchServer> {
   const port = await freePort();
   writeFileSync(join(dir, "bench.log.config"), stringify(LOG_CONFIG));
@@ -106,7 +165,11 @@ export async function startSynapse(dir: string, opts: { removeDataDir?: boolean 
         await exit;
         clearTimeout(killer);
       }
-      if (opts.removeDataDir) rmSync(dir, { recursive: true, force: true });
+      if (opts.removeDataDir) {
+        const db = databaseConfig(dir);
+        if (db.name === "psycopg2") psql(`DROP DATABASE IF EXISTS ${(db.args as { database: string }).database}`);
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -164,15 +227,21 @@ async function seedOverHttp(baseUrl: string, rooms: number, progress: (m: string
 }
 
 /** The cached seeded Synapse dir for `rooms` (seeding it over HTTP first if missing). */
-export async function cachedSynapseSeed(rooms: number, progress: (m: string) => void): Promise<{ dir: string; info: SeedInfo; cached: boolean }> {
-  const dir = join(cacheRoot(), `synapse-${rooms}r-s${SEED_VERSION}`);
+export async function cachedSynapseSeed(rooms: number, progress: (m: string) => void, database: SynapseDatabase = "sqlite"): Promise<{ dir: string; info: SeedInfo; cached: boolean }> {
+  const pg = database === "postgres";
+  const dir = join(cacheRoot(), `synapse${pg ? "-pg" : ""}-${rooms}r-s${SEED_VERSION}`);
   const infoFile = join(dir, "seed.json");
-  if (existsSync(infoFile)) return { dir, info: JSON.parse(readFileSync(infoFile, "utf8")) as SeedInfo, cached: true };
+  const seededDbExists = () => !pg || psql(`SELECT 1 FROM pg_database WHERE datname = '${pgSeedName(rooms)}'`) === "1";
+  if (existsSync(infoFile) && seededDbExists()) return { dir, info: JSON.parse(readFileSync(infoFile, "utf8")) as SeedInfo, cached: true };
   mkdirSync(cacheRoot(), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   generateConfig(tmp);
+  if (pg) {
+    createPgDatabase(pgSeedName(rooms));
+    writeFileSync(join(tmp, "bench-database.json"), JSON.stringify({ database: pgSeedName(rooms) }) + "\n");
+  }
   const started = process.hrtime.bigint();
   const server = await startSynapse(tmp);
   let seeded: Omit<SeedInfo, "seedSeconds" | "seededAt">;
@@ -188,9 +257,19 @@ export async function cachedSynapseSeed(rooms: number, progress: (m: string) => 
   return { dir, info, cached: false };
 }
 
-/** A throwaway copy of a cached Synapse dir for one run (paths are rewritten by the overrides file). */
+/**
+ * A throwaway copy of a cached Synapse dir for one run (paths are rewritten by the overrides
+ * file); on PostgreSQL also a copy of the seeded database, dropped by stop().
+ */
 export function copySynapseForRun(cachedDir: string, label: string): string {
-  const dir = join(tmpdir(), `synapse-bench-${label}-${process.pid}-${Date.now()}`);
+  const run = `${label}-${process.pid}-${Date.now()}`;
+  const dir = join(tmpdir(), `synapse-bench-${run}`);
   cpSync(cachedDir, dir, { recursive: true });
+  const db = databaseConfig(dir);
+  if (db.name === "psycopg2") {
+    const name = `synapse_run_${run.replace(/[^a-z0-9]/gi, "_")}`.toLowerCase();
+    createPgDatabase(name, (db.args as { database: string }).database);
+    writeFileSync(join(dir, "bench-database.json"), JSON.stringify({ database: name }) + "\n");
+  }
   return dir;
 }
