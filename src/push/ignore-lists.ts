@@ -19,33 +19,26 @@ import type { UserId } from "../events/ids.js";
 import { IgnoredUsers } from "../rooms/ignored-users.js";
 import type { Storage } from "../storage/storage.js";
 import type { StreamChange } from "../streams/position.js";
-import { LruCache } from "../util/lru-cache.js";
+import { ReadThroughCache } from "../util/read-through-cache.js";
 
 const ACCOUNT_DATA_CHANGE = "account_data";
 const DEFAULT_CACHE_SIZE = 20_000;
 
 export class IgnoreLists {
-  private readonly cache: LruCache<string, IgnoredUsers>;
-  /** Bumped on every invalidation: a read that started before one must not fill the cache. */
-  private generation = 0;
+  private readonly cache: ReadThroughCache<string, IgnoredUsers>;
 
-  constructor(private readonly storage: Storage, opts: { cacheSize?: number } = {}) {
-    this.cache = new LruCache(opts.cacheSize ?? DEFAULT_CACHE_SIZE);
+  constructor(storage: Storage, opts: { cacheSize?: number } = {}) {
+    this.cache = new ReadThroughCache(opts.cacheSize ?? DEFAULT_CACHE_SIZE, (userId) => IgnoredUsers.load(storage, userId as UserId));
   }
 
   /** Whom `userId` ignores, as stored now (from the cache when it holds the user). */
-  async of(userId: UserId): Promise<IgnoredUsers> {
-    const cached = this.cache.get(userId);
-    if (cached) return cached;
-    const generation = this.generation;
-    const ignored = await IgnoredUsers.load(this.storage, userId);
-    if (generation === this.generation) this.cache.set(userId, ignored);
-    return ignored;
+  of(userId: UserId): Promise<IgnoredUsers> {
+    return this.cache.get(userId);
   }
 
   /** The cached list, without waiting (the write path's fast path for large rooms). */
   cached(userId: string): IgnoredUsers | undefined {
-    return this.cache.get(userId);
+    return this.cache.peek(userId);
   }
 
   /** Listener for retired stream changes: drops the lists of users whose account data changed. */
@@ -55,7 +48,6 @@ export class IgnoreLists {
   }
 
   invalidate(userId: string): void {
-    this.generation++;
-    this.cache.delete(userId);
+    this.cache.invalidate(userId);
   }
 }

@@ -15,7 +15,7 @@ import type { UserId } from "../events/ids.js";
 import type { Storage } from "../storage/storage.js";
 import type { StreamChange } from "../streams/position.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import { LruCache } from "../util/lru-cache.js";
+import { ReadThroughCache } from "../util/read-through-cache.js";
 import type { PushAction, PushRule, RuleKind, Ruleset } from "./push-rule.js";
 import { changeRule, deleteRule, findRule, mergeRuleset, parseDocument, putRule, type RulesDocument } from "./rules-document.js";
 import { NotFoundError } from "../errors/matrix-error.js";
@@ -25,31 +25,24 @@ export const PUSH_RULES_CHANGE = "push_rules";
 const DEFAULT_CACHE_SIZE = 20_000;
 
 export class PushRules {
-  private readonly cache: LruCache<string, Ruleset>;
+  private readonly cache: ReadThroughCache<string, Ruleset>;
   private readonly locks = new KeyedMutex();
-  /** Bumped on every invalidation: a read that started before one must not fill the cache. */
-  private generation = 0;
 
   constructor(private readonly storage: Storage, opts: { cacheSize?: number } = {}) {
-    this.cache = new LruCache(opts.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.cache = new ReadThroughCache(opts.cacheSize ?? DEFAULT_CACHE_SIZE, async (userId) => mergeRuleset(userId as UserId, parseDocument(await storage.push.rules(userId as UserId))));
   }
 
   /**
    * The user's effective ruleset in evaluation order. Shared with the cache: callers must
    * not mutate it (the API methods below hand out copies).
    */
-  async rulesetFor(userId: UserId): Promise<Ruleset> {
-    const cached = this.cache.get(userId);
-    if (cached) return cached;
-    const generation = this.generation;
-    const ruleset = mergeRuleset(userId, parseDocument(await this.storage.push.rules(userId)));
-    if (generation === this.generation) this.cache.set(userId, ruleset);
-    return ruleset;
+  rulesetFor(userId: UserId): Promise<Ruleset> {
+    return this.cache.get(userId);
   }
 
   /** The cached ruleset, without waiting (the write path's fast path for large rooms). */
   cached(userId: string): Ruleset | undefined {
-    return this.cache.get(userId);
+    return this.cache.peek(userId);
   }
 
   /** GET /pushrules/ and GET /pushrules/global/ (the latter is `.global`). */
@@ -103,8 +96,7 @@ export class PushRules {
   }
 
   invalidate(userId: string): void {
-    this.generation++;
-    this.cache.delete(userId);
+    this.cache.invalidate(userId);
   }
 
   private async update(userId: UserId, change: (doc: RulesDocument) => RulesDocument): Promise<void> {
