@@ -136,7 +136,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   const typing = new Typing(storage, clock, TYPING_DEFAULTS);
   const presence = new Presence(storage, clock, { idleAfterMs: config.presence.idleAfterMs });
   const syncV2 = new SyncV2Engine(
-    { storage, serializer: new RoomEventSerializer(storage), unreadCounts, typing, pushRules: { pushRulesContent: (u) => pushRules.all(u) }, sentMembers: new SentMembers() },
+    { storage, serializer: new RoomEventSerializer(storage), unreadCounts, typing, pushRules: { pushRulesContent: (u) => pushRules.all(u) }, sentMembers: new SentMembers(), ignoreLists },
     storage.sequencer,
     notifier,
     clock,

@@ -8,6 +8,7 @@ import type { UserId, DeviceId } from "../../events/ids.js";
 import type { FilterBody } from "../../filters/filter-schema.js";
 import { compileRoomEventFilter, type EventPredicate } from "../../filters/room-event-filter.js";
 import type { RoomEventSerializer } from "../../rooms/room-event-serializer.js";
+import type { IgnoredUsers } from "../../rooms/ignored-users.js";
 import type { Storage } from "../../storage/storage.js";
 import type { AccountDataRow, MembershipRow } from "../../storage/rows.js";
 import type { StreamPos } from "../../streams/position.js";
@@ -41,6 +42,8 @@ export interface SyncDeps {
   pushRules?: PushRulesSource;
   /** Lazy-loaded member events each device already has (sent-members.ts); without it they are always re-sent. */
   sentMembers?: SentMembers;
+  /** Ignore lists kept current in memory (push/ignore-lists.ts); without it each request reads the account data. */
+  ignoreLists?: { of(userId: UserId): Promise<IgnoredUsers> };
 }
 
 export const DEFAULT_TIMELINE_LIMIT = 10;
