@@ -234,3 +234,51 @@ export async function waitUntil(cond: () => boolean, what: string, tries = 2000)
 export function parked(server: TestServer, n = 1): Promise<void> {
   return waitUntil(() => server.app.services.notifier.waiting() >= n, `${n} parked long-poll(s)`);
 }
+
+/** The sync engine's private parts the sharing tests look at. */
+interface EngineInternals {
+  shared: { size(): number };
+  compute: (...args: unknown[]) => Promise<unknown>;
+}
+
+/**
+ * Counts the sync engine's computations (identical concurrent requests share one).
+ * `shared()` is the number of computations in flight; restore() undoes the counting.
+ */
+export function countComputations(server: TestServer): { count(): number; reset(): void; shared(): number; restore(): void } {
+  const internals = server.app.services.syncV2 as unknown as EngineInternals;
+  const original = internals.compute;
+  let computations = 0;
+  internals.compute = function (this: unknown, ...args: unknown[]) {
+    computations++;
+    return original.apply(this, args);
+  };
+  return {
+    count: () => computations,
+    reset: () => void (computations = 0),
+    shared: () => internals.shared.size(),
+    restore: () => void (internals.compute = original),
+  };
+}
+
+/**
+ * Holds every sync computation at its first step (reading the database epoch) until
+ * release(), so a test can line up a second request behind it; restore() undoes it.
+ */
+export function holdComputations(server: TestServer): { release(): void; restore(): void } {
+  const meta = server.app.services.storage.meta;
+  const epoch = meta.epoch.bind(meta);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  meta.epoch = async () => {
+    await gate;
+    return epoch();
+  };
+  return {
+    release: () => release(),
+    restore: () => {
+      release();
+      meta.epoch = epoch;
+    },
+  };
+}

@@ -16,6 +16,8 @@ import {
   act,
   bodies,
   checkSyncBody,
+  countComputations,
+  holdComputations,
   ids,
   joinedRoom,
   messages,
@@ -31,11 +33,6 @@ import {
 } from "./sync-helpers.js";
 
 const V1 = "/_matrix/client/v1";
-
-/** The engine's private parts the sharing test looks at. */
-interface EngineInternals {
-  compute: (...args: unknown[]) => Promise<unknown>;
-}
 
 for (const linearMaxDelta of [1024, 0]) {
   describe(`sync and reads with m.ignored_user_list (linearMaxDelta ${linearMaxDelta})`, () => {
@@ -253,36 +250,22 @@ for (const linearMaxDelta of [1024, 0]) {
       it("an initial sync asked after the list changed does not share the computation of one asked before (as Synapse's cache key)", async () => {
         const { bob, carol, roomId } = await trio({ ignoreNow: false });
         const said = await send(base, carol, roomId, "carol speaks");
-        const internals = server.app.services.syncV2 as unknown as EngineInternals;
-        const original = internals.compute;
-        let computations = 0;
-        internals.compute = function (this: unknown, ...args: unknown[]) {
-          computations++;
-          return original.apply(this, args);
-        };
-        const meta = server.app.services.storage.meta;
-        const epoch = meta.epoch.bind(meta);
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        meta.epoch = async () => {
-          await gate;
-          return epoch();
-        };
+        const computations = countComputations(server);
+        const hold = holdComputations(server);
         try {
           const first = syncRaw(base, bob, { set_presence: "offline" });
-          await waitUntil(() => computations === 1, "the first computation");
+          await waitUntil(() => computations.count() === 1, "the first computation");
           await ignore(bob, carol);
           const second = syncRaw(base, bob, { set_presence: "offline" });
-          await waitUntil(() => computations === 2, "a second computation");
-          release();
+          await waitUntil(() => computations.count() === 2, "a second computation");
+          hold.release();
           const [, b2] = await Promise.all([first, second]);
           assert.equal(b2.status, 200);
           await checkSyncBody(b2.body);
           assert.ok(!ids(mustJoined(b2.body as SyncBody, roomId).timeline.events).includes(said));
         } finally {
-          release();
-          meta.epoch = epoch;
-          internals.compute = original;
+          hold.restore();
+          computations.restore();
         }
       });
     }

@@ -9,13 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { api, registerUser, startServer, type TestServer, type TestUser } from "./harness.js";
 import { V3, createRoom, enc, joinRoom } from "./room-helpers.js";
-import { ids, mustJoined, parked, send, sync, syncRaw, checkSyncBody, waitUntil, type SyncBody, type SyncParams } from "./sync-helpers.js";
-
-/** The engine's private parts these tests look at. */
-interface EngineInternals {
-  shared: { size(): number };
-  compute: (...args: unknown[]) => Promise<unknown>;
-}
+import { ids, mustJoined, parked, send, sync, syncRaw, checkSyncBody, waitUntil, countComputations, holdComputations, type SyncBody, type SyncParams } from "./sync-helpers.js";
 
 describe("sync long-polls", () => {
   let server: TestServer;
@@ -25,7 +19,7 @@ describe("sync long-polls", () => {
   let roomId: string;
   let counter = 0;
 
-  const engine = () => server.app.services.syncV2 as unknown as EngineInternals;
+  const shared = () => (server.app.services.syncV2 as unknown as { shared: { size(): number } }).shared.size();
   const waiting = () => server.app.services.notifier.waiting();
 
   before(async () => {
@@ -147,53 +141,40 @@ describe("sync long-polls", () => {
 
   it("identical concurrent requests share one computation and get the same answer", async () => {
     const since = await caughtUp();
-    const internals = engine();
-    const original = internals.compute;
-    let computations = 0;
-    internals.compute = function (this: unknown, ...args: unknown[]) {
-      computations++;
-      return original.apply(this, args);
-    };
+    const computations = countComputations(server);
     try {
       const params = { since, timeout: 15_000, set_presence: "offline" };
       const a = syncRaw(base, bob, params);
       const b = syncRaw(base, bob, params);
-      await waitUntil(() => computations === 1 && waiting() === 1, "one parked computation");
+      await waitUntil(() => computations.count() === 1 && waiting() === 1, "one parked computation");
       await new Promise((r) => setTimeout(r, 30));
       assert.equal(waiting(), 1, "one waiter for both requests");
-      assert.equal(internals.shared.size(), 1);
+      assert.equal(computations.shared(), 1);
       await send(base, alice, roomId, "for both");
       const [ra, rb] = await Promise.all([a, b]);
       assert.deepEqual(ra.body, rb.body);
-      assert.equal(computations, 1);
+      assert.equal(computations.count(), 1);
       // initial syncs too: the first is held inside its computation until the second arrives
-      computations = 0;
-      const meta = server.app.services.storage.meta;
-      const epoch = meta.epoch.bind(meta);
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      meta.epoch = async () => {
-        await gate;
-        return epoch();
-      };
+      computations.reset();
+      const hold = holdComputations(server);
       try {
         const i1 = syncRaw(base, bob, { set_presence: "offline" });
-        await waitUntil(() => computations === 1, "the first computation");
+        await waitUntil(() => computations.count() === 1, "the first computation");
         const i2 = syncRaw(base, bob, { set_presence: "offline" });
         await new Promise((r) => setTimeout(r, 50)); // the second request reaches the engine
-        release();
+        hold.release();
         const [b1, b2] = await Promise.all([i1, i2]);
         assert.deepEqual(b1.body, b2.body);
-        assert.equal(computations, 1);
+        assert.equal(computations.count(), 1);
       } finally {
-        meta.epoch = epoch;
+        hold.restore();
       }
       // different parameters do not share
-      computations = 0;
+      computations.reset();
       await Promise.all([syncRaw(base, bob, { set_presence: "offline" }), syncRaw(base, bob, { set_presence: "offline", filter: { room: { timeline: { limit: 1 } } } })]);
-      assert.equal(computations, 2);
+      assert.equal(computations.count(), 2);
     } finally {
-      internals.compute = original;
+      computations.restore();
     }
   });
 
@@ -202,11 +183,11 @@ describe("sync long-polls", () => {
     const controller = new AbortController();
     const pending = syncRaw(base, bob, { since, timeout: 15_000, set_presence: "offline" }, { signal: controller.signal }).catch((e: unknown) => e);
     await parked(server, 1);
-    assert.equal(engine().shared.size(), 1);
+    assert.equal(shared(), 1);
     controller.abort();
     assert.ok((await pending) instanceof Error);
     await waitUntil(() => waiting() === 0, "the waiter to go");
-    await waitUntil(() => engine().shared.size() === 0, "the computation to end");
+    await waitUntil(() => shared() === 0, "the computation to end");
     // a later event finds nobody to wake and the server answers normally
     await send(base, alice, roomId, "nobody waits");
     assert.equal(waiting(), 0);
