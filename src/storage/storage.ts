@@ -204,6 +204,12 @@ export interface RoomStore {
   activeMemberships(): Promise<MembershipRow[]>;
   /** Current members of a room, optionally only some memberships. */
   members(roomId: string, memberships?: readonly string[]): Promise<MembershipRow[]>;
+  /**
+   * Those of `others` who are joined to a room `userId` is joined to. Costs what the
+   * candidates' memberships cost, not what the user's do (an account in 10,000 rooms asks
+   * this on incremental syncs).
+   */
+  sharingJoinedRoom(userId: UserId, others: readonly UserId[]): Promise<Set<UserId>>;
   summary(roomId: string): Promise<RoomSummaryRow | null>;
   setVisibility(roomId: string, visibility: "public" | "private"): Promise<boolean>;
   /**

@@ -429,6 +429,23 @@ export function runRoomsContract(test: ContractTest, o: StorageOpener): void {
       assert.deepEqual(await s.rooms.roomsOfUser("@nobody:test" as UserId), []);
     });
 
+    test("sharingJoinedRoom: the candidates joined to a room the user is joined to", async (s) => {
+      const r1 = await roomWith(s, "!one:test", "a", alice, [bob]);
+      await r1.member(alice, carol, "invite");
+      await r1.member(dave, dave, "join");
+      await r1.member(dave, dave, "leave");
+      const r2 = await roomWith(s, "!two:test", "b", carol);
+      await r2.member(alice, alice, "join");
+      await r2.member(alice, alice, "leave");
+      const erin = "@erin:test" as UserId;
+      await roomWith(s, "!three:test", "c", erin);
+      const shared = await s.rooms.sharingJoinedRoom(alice, [bob, carol, dave, erin, bob, "@nobody:test" as UserId]);
+      // bob: joined with alice in !one; carol: only invited there, and alice left !two; dave left.
+      assert.deepEqual([...shared].sort(), [bob]);
+      assert.deepEqual([...(await s.rooms.sharingJoinedRoom(carol, [alice, bob]))], [], "an invite is not a shared joined room");
+      assert.deepEqual([...(await s.rooms.sharingJoinedRoom(alice, []))], []);
+    });
+
     test("forget and isForgotten; a re-join clears forgotten", async (s) => {
       const w = await roomWith(s, "!r:test", "r", alice, [bob]);
       await roomWith(s, "!o:test", "o", bob);

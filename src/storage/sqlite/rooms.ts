@@ -117,6 +117,18 @@ export class SqliteRoomStore implements RoomStore {
     return rows.map(toMembership);
   }
 
+  async sharingJoinedRoom(userId: UserId, others: readonly UserId[]): Promise<Set<UserId>> {
+    // Per candidate: walk their joins (key prefix) and stop at the first room the user is
+    // joined to too (primary key look-up) — usually one step.
+    const shares = this.db.prepare(
+      `SELECT 1 FROM room_memberships o CROSS JOIN room_memberships me ON me.user_id = ? AND me.room_id = o.room_id
+       WHERE o.user_id = ? AND o.membership = 'join' AND me.membership = 'join' LIMIT 1`,
+    );
+    const out = new Set<UserId>();
+    for (const other of new Set(others)) if (shares.get(userId, other) !== undefined) out.add(other);
+    return out;
+  }
+
   async summary(roomId: string): Promise<RoomSummaryRow | null> {
     const r = this.db.prepare("SELECT * FROM room_summaries WHERE room_id = ?").get(roomId) as SummarySqlRow | undefined;
     return r ? toSummary(r) : null;

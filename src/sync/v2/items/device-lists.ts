@@ -13,7 +13,8 @@
  */
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
-import { sharedUsers } from "../shared-users.js";
+import { sharedAmong, sharedUsers } from "../shared-users.js";
+import type { UserId } from "../../../events/ids.js";
 import type { StreamLogRow } from "../../../storage/rows.js";
 
 const SCAN_LIMIT = 100_000;
@@ -45,7 +46,7 @@ async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRo
     }
   }
   if (changed.size === 0 && leftCandidates.size === 0) return;
-  const shared = await sharedUsers(ctx);
+  const shared = touchedRooms === null ? await sharedUsers(ctx) : await sharedAmong(ctx, [...changed, ...leftCandidates] as UserId[]);
   ctx.response.device_lists.changed = [...changed].filter((u) => shared.has(u as never)).sort();
   ctx.response.device_lists.left = [...leftCandidates].filter((u) => !shared.has(u as never)).sort();
 }

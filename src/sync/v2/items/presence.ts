@@ -5,8 +5,9 @@
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
 import { compileNonRoomEventFilter } from "../filter-types.js";
-import { sharedUsers } from "../shared-users.js";
+import { sharedAmong, sharedUsers } from "../shared-users.js";
 import type { PresenceRow } from "../../../storage/rows.js";
+import type { UserId } from "../../../events/ids.js";
 
 function toEvent(ctx: SyncV2Context, p: PresenceRow, now: number): Record<string, unknown> {
   const content: Record<string, unknown> = { presence: p.state, last_active_ago: Math.max(0, now - p.lastActiveTs), currently_active: p.currentlyActive };
@@ -22,8 +23,8 @@ async function fill(ctx: SyncV2Context, userIds: readonly string[] | null): Prom
   const typeAllowed = compileNonRoomEventFilter({ ...(f?.types ? { types: f.types } : {}), ...(f?.not_types ? { not_types: f.not_types } : {}) });
   if (f?.limit === 0 || !typeAllowed("m.presence", ctx.userId)) return;
   const allowed = compileNonRoomEventFilter(f);
-  const shared = await sharedUsers(ctx);
-  const candidates = (userIds === null ? [...shared] : [...new Set(userIds)].filter((u) => shared.has(u as never))).filter((u) => allowed("m.presence", u));
+  const shared = await (userIds === null ? sharedUsers(ctx) : sharedAmong(ctx, userIds as UserId[]));
+  const candidates = [...shared].filter((u) => allowed("m.presence", u));
   if (candidates.length === 0) return;
   const rows = await ctx.deps.storage.presence.changed(candidates as never, ctx.since, ctx.upto);
   const now = Date.now();
