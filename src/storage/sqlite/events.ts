@@ -10,15 +10,23 @@ import type { EventRow, NewEvent } from "../rows.js";
 import type { ChangeLog } from "./change-log.js";
 import { EVENT_COLUMNS, toEventRow, type EventSqlRow } from "./event-rows.js";
 import { applySummary } from "./summary-writer.js";
+import { RecentEvents } from "./recent-events.js";
 
 export class SqliteEventStore implements EventStore {
-  constructor(private readonly db: Database, private readonly log: ChangeLog) {}
+  /** The newest events, for incremental syncs' timelines (recent-events.ts). */
+  private readonly recent: RecentEvents;
+
+  constructor(private readonly db: Database, private readonly log: ChangeLog, highestAtStart: StreamPos) {
+    this.recent = new RecentEvents(highestAtStart);
+  }
 
   async persist(ev: NewEvent, nowTs: number): Promise<StreamPos> {
     const pdu = ev.pdu;
     const isState = typeof pdu.state_key === "string";
     const isMember = pdu.type === "m.room.member" && isState;
-    return this.log.transaction((record) => {
+    const json = JSON.stringify(pdu);
+    const prunedJson = ev.redaction ? JSON.stringify(ev.redaction.prunedPdu) : "";
+    const pos = this.log.transaction((record) => {
       const pos = record({
         kind: "event",
         roomId: ev.roomId,
@@ -34,7 +42,7 @@ export class SqliteEventStore implements EventStore {
           `INSERT INTO events (pos, event_id, room_id, type, state_key, sender, origin_server_ts, json, rel_type, relates_to)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(pos, ev.eventId, ev.roomId, pdu.type, isState ? pdu.state_key : null, pdu.sender, pdu.origin_server_ts, JSON.stringify(pdu),
+        .run(pos, ev.eventId, ev.roomId, pdu.type, isState ? pdu.state_key : null, pdu.sender, pdu.origin_server_ts, json,
           ev.relation?.relType ?? null, ev.relation?.relatesTo ?? null);
       this.db.prepare("UPDATE rooms SET last_event_id = ?, last_depth = ? WHERE room_id = ?").run(ev.eventId, pdu.depth, ev.roomId);
       if (isState) {
@@ -54,7 +62,7 @@ export class SqliteEventStore implements EventStore {
       if (ev.redaction) {
         // A redacted event no longer relates to anything (its m.relates_to is gone), as in Synapse.
         this.db.prepare("UPDATE events SET json = ?, redacted_by = ?, rel_type = NULL, relates_to = NULL WHERE event_id = ?")
-          .run(JSON.stringify(ev.redaction.prunedPdu), ev.eventId, ev.redaction.targetEventId);
+          .run(prunedJson, ev.eventId, ev.redaction.targetEventId);
       }
       if (ev.txn) {
         this.db.prepare("INSERT INTO txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)")
@@ -71,6 +79,10 @@ export class SqliteEventStore implements EventStore {
       applySummary(this.db, ev.roomId, pos, ev.summary, ev.bumps, isMember);
       return pos;
     });
+    // Committed: now the in-memory copy may show it.
+    this.recent.add({ pos, event_id: ev.eventId, room_id: ev.roomId, json, redacted_by: null });
+    if (ev.redaction) this.recent.redact(ev.redaction.targetEventId, prunedJson, ev.eventId);
+    return pos;
   }
 
   async txnIdsOf(userId: UserId, deviceId: DeviceId, eventIds: readonly string[]): Promise<Map<string, string>> {
@@ -99,6 +111,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async inRoom(roomId: string, range: EventRange): Promise<EventRow[]> {
+    const held = this.recent.inRoom(roomId, range);
+    if (held) return held.map(toEventRow);
     const { where, params, order } = rangeClause(range);
     const rows = this.db
       .prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.room_id = ? ${where} ORDER BY e.pos ${order} LIMIT ?`)

@@ -48,7 +48,7 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
     tokens: new SqliteTokenStore(db, log),
     uia: new SqliteUiaStore(db),
     filters: new SqliteFilterStore(db),
-    events: new SqliteEventStore(db, log),
+    events: new SqliteEventStore(db, log, sequencer.allocatedUpTo()),
     rooms: new SqliteRoomStore(db),
     aliases: new SqliteAliasStore(db, now),
     accountData: new SqliteAccountDataStore(db, log),
