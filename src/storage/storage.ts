@@ -210,6 +210,8 @@ export interface RoomStore {
    * this on incremental syncs).
    */
   sharingJoinedRoom(userId: UserId, others: readonly UserId[]): Promise<Set<UserId>>;
+  /** Current membership rows of a room that changed after `after` (their pos > after), oldest first. */
+  membersChangedAfter(roomId: string, after: StreamPos): Promise<MembershipRow[]>;
   summary(roomId: string): Promise<RoomSummaryRow | null>;
   setVisibility(roomId: string, visibility: "public" | "private"): Promise<boolean>;
   /**

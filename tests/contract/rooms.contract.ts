@@ -429,6 +429,21 @@ export function runRoomsContract(test: ContractTest, o: StorageOpener): void {
       assert.deepEqual(await s.rooms.roomsOfUser("@nobody:test" as UserId), []);
     });
 
+    test("membersChangedAfter: the room's current membership rows newer than a position, oldest first", async (s) => {
+      const w = await roomWith(s, "!one:test", "a", alice, [bob]);
+      const mark = await s.streams.highestPosition();
+      await w.msg(alice, "not a membership");
+      const carolJoin = await w.member(carol, carol, "join");
+      const bobLeave = await w.member(bob, bob, "leave");
+      await roomWith(s, "!two:test", "b", dave);
+      const rows = await s.rooms.membersChangedAfter("!one:test", mark);
+      assert.deepEqual(rows.map((r) => [r.userId, r.membership, r.pos]), [[carol, "join", carolJoin.pos], [bob, "leave", bobLeave.pos]]);
+      assert.deepEqual(rows[0], await s.rooms.membership("!one:test", carol), "rows are membership() rows");
+      assert.deepEqual(await s.rooms.membersChangedAfter("!one:test", bobLeave.pos), [], "the bound is exclusive");
+      assert.deepEqual(members(await s.rooms.membersChangedAfter("!one:test", p(0))), [`${alice}=join`, `${bob}=leave`, `${carol}=join`]);
+      assert.deepEqual(await s.rooms.membersChangedAfter("!nope:test", p(0)), []);
+    });
+
     test("sharingJoinedRoom: the candidates joined to a room the user is joined to", async (s) => {
       const r1 = await roomWith(s, "!one:test", "a", alice, [bob]);
       await r1.member(alice, carol, "invite");

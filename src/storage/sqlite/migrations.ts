@@ -347,4 +347,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX event_push_actions_room ON event_push_actions (user_id, room_id, event_pos, notify, thread_id, highlight);
     `,
   },
+  {
+    version: 7,
+    name: "membership changes of a room by position",
+    sql: `
+      -- An incremental sync's device_lists asks each room the range touched which members
+      -- changed after \`since\`: by position, not by reading every member (a room may have
+      -- thousands).
+      CREATE INDEX room_memberships_room_pos ON room_memberships (room_id, pos);
+    `,
+  },
 ];

@@ -1,7 +1,7 @@
 /** SQLite RoomStore and AliasStore: current state, memberships, summaries, directory, aliases. */
 import type { Database } from "better-sqlite3";
 import type { UserId } from "../../events/ids.js";
-import { asStreamPos } from "../../streams/position.js";
+import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import type { AliasStore, RoomStore } from "../storage.js";
 import type { AliasRow, EventRow, MembershipRow, RoomRow, RoomSummaryRow } from "../rows.js";
 import { EVENT_COLUMNS, toEventRow, type EventSqlRow } from "./event-rows.js";
@@ -114,6 +114,11 @@ export class SqliteRoomStore implements RoomStore {
     const rows = this.db
       .prepare(`SELECT * FROM room_memberships WHERE room_id = ? ${filter} ORDER BY pos`)
       .all(roomId, ...(memberships ?? [])) as MembershipSqlRow[];
+    return rows.map(toMembership);
+  }
+
+  async membersChangedAfter(roomId: string, after: StreamPos): Promise<MembershipRow[]> {
+    const rows = this.db.prepare("SELECT * FROM room_memberships WHERE room_id = ? AND pos > ? ORDER BY pos").all(roomId, after) as MembershipSqlRow[];
     return rows.map(toMembership);
   }
 

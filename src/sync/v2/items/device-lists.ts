@@ -8,8 +8,9 @@
  *             left or were removed from one of their rooms, and the members of a room the
  *             requester left.
  * Like Synapse, any shared room counts, not only encrypted ones. Membership changes are read
- * from the current membership rows (their position says when they last changed), only for
- * the rooms the range touched (linear) or every room of the requester (polylog).
+ * from the current membership rows (their position says when they last changed; an index on
+ * it reads only the rows changed after `since`), only for the rooms the range touched
+ * (linear) or every room of the requester (polylog).
  */
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
@@ -35,14 +36,16 @@ async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRo
   for (const mine of mineList) {
     const mineChanged = inRange(mine.pos);
     if (!mineChanged && (mine.membership !== "join" || (touchedRooms !== null && !touchedRooms.has(mine.roomId)))) continue;
-    for (const m of await storage.rooms.members(mine.roomId)) {
-      if (m.userId === ctx.userId) continue;
-      if (mineChanged) {
-        // The requester joined (everyone there is new to them) or left (everyone there may be gone).
-        if (m.membership === "join") (mine.membership === "join" ? changed : leftCandidates).add(m.userId);
-      } else if (inRange(m.pos)) {
-        (m.membership === "join" ? changed : leftCandidates).add(m.userId);
+    if (mineChanged) {
+      // The requester joined (everyone there is new to them) or left (everyone there may be gone).
+      for (const m of await storage.rooms.members(mine.roomId, ["join"])) {
+        if (m.userId !== ctx.userId) (mine.membership === "join" ? changed : leftCandidates).add(m.userId);
       }
+      continue;
+    }
+    // Only the members whose membership changed in the range, not the whole room.
+    for (const m of await storage.rooms.membersChangedAfter(mine.roomId, since)) {
+      if (m.userId !== ctx.userId && inRange(m.pos)) (m.membership === "join" ? changed : leftCandidates).add(m.userId);
     }
   }
   if (changed.size === 0 && leftCandidates.size === 0) return;
