@@ -124,6 +124,13 @@ export interface TokenStore {
   /** Resolves an access token hash, or null if unknown or logged out (expiry is the caller's). */
   lookupAccess(accessTokenHash: string): Promise<AccessTokenRow | null>;
   /**
+   * A number that changes (once the write is visible) whenever an answer of lookupAccess
+   * that was not null may have changed: a token revoked, a predecessor link consumed, a
+   * user's admin flag or deactivation changed. While it stays the same, a caller may keep
+   * the answers it has (the authenticator does, so a request costs no token read).
+   */
+  accessGeneration(): number;
+  /**
    * First use of a token issued by a refresh: revoke the refresh token it replaced (and
    * the access tokens issued with it), then forget the link.
    */

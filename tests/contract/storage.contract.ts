@@ -196,6 +196,32 @@ export function runStorageContract(name: string, opener: StorageOpener | (() => 
         assert.equal(await s.tokens.lookupAccess("a0"), null);
       });
 
+      test("accessGeneration moves whenever a known token's lookupAccess answer changes", async (s) => {
+        await s.accounts.createUser(user(alice), session(alice, D1, "a1"), T0);
+        await s.tokens.createSession(session(alice, D2, "a2"), T0);
+        await s.tokens.createSession(session(alice, D3, "a3", { refresh: { refreshTokenHash: "r3", accessExpiresTs: T0 + 1000 } }), T0);
+        await s.accounts.createUser(user(bob), session(bob, D1, "b1"), T0);
+        await s.tokens.createSession(session(bob, D2, "b2"), T0);
+        const tokens = ["a1", "a2", "a3", "a3b", "b1", "b2"];
+        const answers = async () => JSON.stringify(await Promise.all(tokens.map((t) => s.tokens.lookupAccess(t))));
+        const steps: [string, () => Promise<unknown>][] = [
+          ["setAdmin", () => s.accounts.setAdmin(alice, true)],
+          ["device delete", () => s.devices.delete(alice, [D2], T0 + 1)],
+          ["refresh, then the new token's first use", async () => {
+            await s.tokens.refresh("r3", { accessTokenHash: "a3b", refreshTokenHash: "r3b", accessExpiresTs: T0 + 2000 }, T0 + 1);
+            await s.tokens.consumePredecessor("a3b");
+          }],
+          ["setPassword with logout", () => s.accounts.setPassword(bob, "h", { keepDevice: D2 }, T0 + 1)],
+          ["deactivate", () => s.accounts.deactivate(alice, T0 + 2)],
+        ];
+        for (const [name, step] of steps) {
+          const [before, generation] = [await answers(), s.tokens.accessGeneration()];
+          await step();
+          assert.notEqual(await answers(), before, `${name} changes an answer`);
+          assert.notEqual(s.tokens.accessGeneration(), generation, `${name} moves the generation`);
+        }
+      });
+
       test("setPassword without logout changes the hash and keeps every device and token", async (s) => {
         await s.accounts.createUser(user(alice), session(alice, D1, "a1"), T0);
         await s.tokens.createSession(session(alice, D2, "a2", { refresh: { refreshTokenHash: "r2", accessExpiresTs: T0 + 1000 } }), T0);

@@ -277,6 +277,16 @@ describe("refresh tokens", () => {
     await expectTokenAlive(base, next.body.access_token as string, "@bob:test.local");
   });
 
+  it("the replaced access token, accepted just before, is refused once the new one is used", async () => {
+    const first = await loginOk(base, "bob", "bob-password", { refresh_token: true });
+    await expectTokenAlive(base, first.access_token, "@bob:test.local");
+    const second = await refresh(base, first.refresh_token!);
+    assert.equal(second.status, 200);
+    await expectTokenAlive(base, first.access_token, "@bob:test.local"); // the new pair may not have arrived yet
+    await expectTokenAlive(base, second.body.access_token as string, "@bob:test.local");
+    await expectError(await whoami(base, first.access_token), 401, "M_UNKNOWN_TOKEN", WHOAMI_SPEC);
+  });
+
   it("using the new refresh token also revokes the old one", async () => {
     const first = await loginOk(base, "bob", "bob-password", { refresh_token: true });
     const second = await refresh(base, first.refresh_token!);

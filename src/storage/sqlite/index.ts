@@ -9,6 +9,7 @@ import BetterSqlite3, { type Database } from "better-sqlite3";
 import { Sequencer } from "../../streams/sequencer.js";
 import type { Storage } from "../storage.js";
 import { ChangeLog } from "./change-log.js";
+import { Generation } from "./generation.js";
 import { MIGRATIONS } from "./migrations.js";
 import { cacheStatements } from "./statement-cache.js";
 import { SqliteAccountStore } from "./accounts.js";
@@ -39,13 +40,14 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
   const now = opts.now ?? Date.now;
   const sequencer = new Sequencer(highestPositionSync(db));
   const log = new ChangeLog(db, sequencer, now);
+  const accessGeneration = new Generation();
   return {
     sequencer,
     meta: new SqliteMetaStore(db),
     streams: new SqliteStreamStore(db, log),
-    accounts: new SqliteAccountStore(db, log),
-    devices: new SqliteDeviceStore(db, log),
-    tokens: new SqliteTokenStore(db, log),
+    accounts: new SqliteAccountStore(db, log, accessGeneration),
+    devices: new SqliteDeviceStore(db, log, accessGeneration),
+    tokens: new SqliteTokenStore(db, log, accessGeneration),
     uia: new SqliteUiaStore(db),
     filters: new SqliteFilterStore(db),
     events: new SqliteEventStore(db, log, sequencer.allocatedUpTo()),
