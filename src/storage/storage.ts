@@ -348,6 +348,8 @@ export interface KeyStore {
   oneTimeKeyCounts(userId: UserId, deviceId: DeviceId): Promise<Record<string, number>>;
   /** Algorithms whose fallback key has not been claimed since it was uploaded, sorted. */
   unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]>;
+  /** Both of the above in one read (every /sync sends them). */
+  deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<{ oneTimeKeys: Record<string, number>; unusedFallbackTypes: string[] }>;
   /**
    * Takes the oldest-uploaded one-time key of the algorithm (it is deleted: never handed out
    * twice), else the fallback key (kept, marked used). Null if neither exists.

@@ -212,6 +212,27 @@ export function keysContract(open: () => Promise<Storage>): void {
       });
     });
 
+    describe("deviceKeyCounts", () => {
+      test("answers both counts in one read, per device", async (s) => {
+        await withDevice(s, alice, D1);
+        await withDevice(s, alice, D2);
+        const counts = (d: DeviceId) => s.keys.deviceKeyCounts(alice, d);
+        assert.deepEqual(await counts(D1), { oneTimeKeys: {}, unusedFallbackTypes: [] });
+        await s.keys.addOneTimeKeys(alice, D1, [otk("A"), otk("B"), { algorithm: "curve25519", keyId: "C", key: "plain" }]);
+        await s.keys.setFallbackKeys(alice, D1, [
+          { algorithm: "signed_curve25519", keyId: "F1", key: signed("fb1", true) },
+          { algorithm: "curve25519", keyId: "F2", key: "plain" },
+        ]);
+        await s.keys.addOneTimeKeys(alice, D2, [otk("Z")]);
+        assert.deepEqual(await counts(D1), { oneTimeKeys: { curve25519: 1, signed_curve25519: 2 }, unusedFallbackTypes: ["curve25519", "signed_curve25519"] });
+        await s.keys.claim(alice, D1, "curve25519");
+        await s.keys.claim(alice, D1, "curve25519"); // no one-time key left: the fallback key is used
+        assert.deepEqual(await counts(D1), { oneTimeKeys: { signed_curve25519: 2 }, unusedFallbackTypes: ["signed_curve25519"] });
+        assert.deepEqual(await counts(D2), { oneTimeKeys: { signed_curve25519: 1 }, unusedFallbackTypes: [] });
+        assert.deepEqual(await s.keys.deviceKeyCounts(bob, D1), { oneTimeKeys: {}, unusedFallbackTypes: [] });
+      });
+    });
+
     describe("keys leave with their device", () => {
       async function fill(s: Storage, userId: UserId, deviceId: DeviceId): Promise<void> {
         await s.keys.putDeviceKeys(userId, deviceId, deviceKeys(userId, deviceId));

@@ -95,6 +95,24 @@ export class SqliteKeyStore implements KeyStore {
     return Object.fromEntries(rows.map((r) => [r.algorithm, r.n]));
   }
 
+  async deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<{ oneTimeKeys: Record<string, number>; unusedFallbackTypes: string[] }> {
+    const rows = this.db
+      .prepare(
+        `SELECT 'otk' AS kind, algorithm, COUNT(*) AS n FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm
+         UNION ALL
+         SELECT 'fallback', algorithm, 0 FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0
+         ORDER BY algorithm`,
+      )
+      .all(userId, deviceId, userId, deviceId) as { kind: "otk" | "fallback"; algorithm: string; n: number }[];
+    const oneTimeKeys: Record<string, number> = {};
+    const unusedFallbackTypes: string[] = [];
+    for (const r of rows) {
+      if (r.kind === "otk") oneTimeKeys[r.algorithm] = r.n;
+      else unusedFallbackTypes.push(r.algorithm);
+    }
+    return { oneTimeKeys, unusedFallbackTypes };
+  }
+
   async unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]> {
     const rows = this.db
       .prepare("SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm")

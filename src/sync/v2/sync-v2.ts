@@ -25,6 +25,7 @@ import { hasContent, pruneEmpty } from "./response.js";
 import { runPolylog } from "./modes/polylog.js";
 import { runLinear } from "./modes/linear.js";
 import { waitForNews } from "./modes/longpoll.js";
+import { fillKeyCounts } from "./items/device-key-counts.js";
 
 /** How a stale `since` is answered to clients that did not opt in to MSC2855 (config `sync.staleSince`). */
 export type StaleSinceAnswer = "full_state" | "error" | "empty_initial";
@@ -150,8 +151,7 @@ export class SyncV2Engine {
     if (!itemsRan) {
       // Timed out quietly, or caught up with timeout=0: no item ran, but key counts are
       // still owed to the client (an empty count reads as "no keys left": it would upload more).
-      ctx.response.device_one_time_keys_count = await storage.keys.oneTimeKeyCounts(userId, deviceId);
-      ctx.response.device_unused_fallback_key_types = await storage.keys.unusedFallbackKeyTypes(userId, deviceId);
+      await fillKeyCounts(ctx);
     }
     await this.events.issuing?.(ctx.upto);
     return { body: pruneEmpty(ctx.response), mode };

@@ -2,9 +2,11 @@
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
 
-async function fill(ctx: SyncV2Context): Promise<void> {
-  ctx.response.device_one_time_keys_count = await ctx.deps.storage.keys.oneTimeKeyCounts(ctx.userId, ctx.deviceId);
-  ctx.response.device_unused_fallback_key_types = await ctx.deps.storage.keys.unusedFallbackKeyTypes(ctx.userId, ctx.deviceId);
+/** Also called when no item ran (a quiet long-poll): the counts are owed on every response. */
+export async function fillKeyCounts(ctx: SyncV2Context): Promise<void> {
+  const counts = await ctx.deps.storage.keys.deviceKeyCounts(ctx.userId, ctx.deviceId);
+  ctx.response.device_one_time_keys_count = counts.oneTimeKeys;
+  ctx.response.device_unused_fallback_key_types = counts.unusedFallbackTypes;
 }
 
-export const deviceKeyCountsItem: Item = { path: "device_one_time_keys_count", polylog: fill, linear: (ctx) => fill(ctx) };
+export const deviceKeyCountsItem: Item = { path: "device_one_time_keys_count", polylog: fillKeyCounts, linear: (ctx) => fillKeyCounts(ctx) };
