@@ -128,6 +128,7 @@ export function buildServices(config: Config, storage: Storage, clock: Clock, si
   const pushRules = new PushRules(storage);
   storage.sequencer.onRetired((change) => pushRules.onChange(change)); // rule caches follow every change
   const unreadCounts = new UnreadCounts(storage);
+  storage.sequencer.onRetired((change) => unreadCounts.onChange(change)); // a receipt retires the user's running totals
   const ignoreLists = new IgnoreLists(storage);
   storage.sequencer.onRetired((change) => ignoreLists.onChange(change)); // follows every m.ignored_user_list change
   const writer = new EventWriter(storage, new KeyedMutex(), { serverName, signingKey }, clock, new PushRecipients(storage, pushRules, ignoreLists, clock));

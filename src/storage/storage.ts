@@ -314,9 +314,16 @@ export interface PushStore {
   putRules(userId: UserId, rules: Record<string, unknown>): Promise<StreamPos>;
   /**
    * Notification and highlight counts in a room for events after position `after`
-   * (the user's read receipt), per thread ("main" and thread roots).
+   * (the user's read receipt) — and, for a thread in `threadAfter`, after its bound when that
+   * is further along — up to position `upto` when given, per thread ("main" and thread roots).
    */
-  counts(userId: UserId, roomId: string, after: StreamPos, threadAfter?: ReadonlyMap<string, StreamPos>): Promise<{ threadId: string; notify: number; highlight: number }[]>;
+  counts(
+    userId: UserId,
+    roomId: string,
+    after: StreamPos,
+    threadAfter?: ReadonlyMap<string, StreamPos>,
+    upto?: StreamPos,
+  ): Promise<{ threadId: string; notify: number; highlight: number }[]>;
   /** GET /notifications: the user's notifying events, newest first, before `beforePos`. */
   notifications(userId: UserId, beforePos: StreamPos | null, limit: number, onlyHighlight: boolean): Promise<PushActionRow[]>;
   pushers(userId: UserId): Promise<PusherRow[]>;

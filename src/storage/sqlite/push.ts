@@ -24,18 +24,24 @@ export class SqlitePushStore implements PushStore {
     });
   }
 
-  async counts(userId: UserId, roomId: string, after: StreamPos, threadAfter?: ReadonlyMap<string, StreamPos>): Promise<{ threadId: string; notify: number; highlight: number }[]> {
+  async counts(
+    userId: UserId,
+    roomId: string,
+    after: StreamPos,
+    threadAfter?: ReadonlyMap<string, StreamPos>,
+    upto: StreamPos = asStreamPos(Number.MAX_SAFE_INTEGER),
+  ): Promise<{ threadId: string; notify: number; highlight: number }[]> {
     // Aggregated in SQL (one row per thread), not one row per unread event: sync asks for
     // every room of a user, and a room nobody reads may hold thousands of notifications.
     const grouped = this.db
       .prepare(
         `SELECT thread_id, COUNT(*) AS notify, SUM(highlight) AS highlight FROM event_push_actions
-         WHERE user_id = ? AND room_id = ? AND event_pos > ? AND notify = 1 GROUP BY thread_id`,
+         WHERE user_id = ? AND room_id = ? AND event_pos > ? AND event_pos <= ? AND notify = 1 GROUP BY thread_id`,
       )
-      .all(userId, roomId, after) as { thread_id: string; notify: number; highlight: number }[];
+      .all(userId, roomId, after, upto) as { thread_id: string; notify: number; highlight: number }[];
     const oneThread = this.db.prepare(
       `SELECT COUNT(*) AS notify, COALESCE(SUM(highlight), 0) AS highlight FROM event_push_actions
-       WHERE user_id = ? AND room_id = ? AND thread_id = ? AND event_pos > ? AND notify = 1`,
+       WHERE user_id = ? AND room_id = ? AND thread_id = ? AND event_pos > ? AND event_pos <= ? AND notify = 1`,
     );
     const out: { threadId: string; notify: number; highlight: number }[] = [];
     for (const g of grouped) {
@@ -43,7 +49,7 @@ export class SqlitePushStore implements PushStore {
       const threadBound = threadAfter?.get(g.thread_id);
       const c =
         threadBound !== undefined && threadBound > after
-          ? (oneThread.get(userId, roomId, g.thread_id, threadBound) as { notify: number; highlight: number })
+          ? (oneThread.get(userId, roomId, g.thread_id, threadBound, upto) as { notify: number; highlight: number })
           : g;
       if (c.notify > 0) out.push({ threadId: g.thread_id, notify: c.notify, highlight: c.highlight });
     }
