@@ -16,6 +16,7 @@ import type { Notifier } from "../../notifier/notifier.js";
 import type { Sequencer } from "../../streams/sequencer.js";
 import { asStreamPos, type StreamPos } from "../../streams/position.js";
 import { SharedWork } from "../../util/shared-work.js";
+import type { Cancellation } from "../../util/cancellation.js";
 import type { Clock } from "../../util/clock.js";
 import { checkSyncToken, encodeSyncToken } from "../../streams/sync-token.js";
 import { BadSinceError } from "../../errors/matrix-error.js";
@@ -70,12 +71,12 @@ export class SyncV2Engine {
     private readonly events: SyncEvents = {},
   ) {}
 
-  sync(userId: UserId, deviceId: DeviceId, req: SyncV2Request, signal?: AbortSignal): Promise<{ body: Record<string, unknown>; mode: Mode }> {
+  sync(userId: UserId, deviceId: DeviceId, req: SyncV2Request, cancel?: Cancellation): Promise<{ body: Record<string, unknown>; mode: Mode }> {
     const key = JSON.stringify([userId, deviceId, req.since, req.filterKey, req.fullState, req.stateAfter, req.timeoutMs, req.setPresence, req.clearCache, req.ignoreListPos]);
-    return this.shared.run(key, signal, (s) => this.compute(userId, deviceId, req, s));
+    return this.shared.run(key, cancel, (c) => this.compute(userId, deviceId, req, c));
   }
 
-  private async compute(userId: UserId, deviceId: DeviceId, req: SyncV2Request, signal: AbortSignal): Promise<{ body: Record<string, unknown>; mode: Mode }> {
+  private async compute(userId: UserId, deviceId: DeviceId, req: SyncV2Request, cancel: Cancellation): Promise<{ body: Record<string, unknown>; mode: Mode }> {
     this.events.syncing?.(userId, req.setPresence);
     const storage = this.deps.storage;
     const epoch = await storage.meta.epoch();
@@ -83,7 +84,7 @@ export class SyncV2Engine {
     let since: StreamPos | null = req.since?.pos ?? null;
     if (req.since) {
       const check = await checkSyncToken(req.since, { epoch, highWater: this.sequencer.retired(), stampAt: (p) => storage.streams.stampAt(p) });
-      if (!check.valid) return this.answerStale(userId, deviceId, req, check.cause, epoch, signal);
+      if (!check.valid) return this.answerStale(userId, deviceId, req, check.cause, epoch, cancel);
       if (since === 0 && this.sequencer.retired() > 0) {
         // "Nothing seen yet": only the empty_initial answer hands this out once the log has
         // anything in it. The initial sync it asks for is a resync (rooms limited, left rooms
@@ -93,7 +94,7 @@ export class SyncV2Engine {
         req = { ...req, since: null, resync: true };
       } else if (since !== null && since < resetAt) {
         await storage.toDevice.acknowledge(userId, deviceId, since); // same database: the client did get them
-        return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
+        return this.answerStale(userId, deviceId, req, "reset", epoch, cancel);
       }
     }
     if (since !== null) await storage.toDevice.acknowledge(userId, deviceId, since);
@@ -119,16 +120,16 @@ export class SyncV2Engine {
         !shouldPolylog &&
         caughtUp && // nothing new yet
         remaining > 0 && // the client is willing to wait
-        !signal.aborted;
+        !cancel.aborted;
       if (shouldLongpoll) {
         waited = true;
-        const news = await waitForNews(this.notifier, this.sequencer, { userId, deviceId }, since!, remaining, signal);
+        const news = await waitForNews(this.notifier, this.sequencer, { userId, deviceId }, since!, remaining, cancel.signal);
         if (news === null) {
           mode = "longpoll";
           break;
         }
         // A forced resync of this device retires a change for it: answer that at once.
-        if (await this.resetAfter(userId, deviceId, requestedSince!)) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
+        if (await this.resetAfter(userId, deviceId, requestedSince!)) return this.answerStale(userId, deviceId, req, "reset", epoch, cancel);
         continue; // something retired: run linear over it (next turn of the loop)
       }
       mode = shouldPolylog ? "polylog" : "linear";
@@ -137,7 +138,7 @@ export class SyncV2Engine {
       else if (!caughtUp) await runLinear(ctx, this.opts.linearMaxDelta + 1);
       // Nothing relevant in the slice and time left: move past it and wait (Construct
       // falls through from linear to longpoll the same way).
-      if (mode === "linear" && !hasContent(ctx.response) && deadline - this.clock.now() > 0 && !signal.aborted) {
+      if (mode === "linear" && !hasContent(ctx.response) && deadline - this.clock.now() > 0 && !cancel.aborted) {
         since = ctx.upto;
         continue;
       }
@@ -146,7 +147,7 @@ export class SyncV2Engine {
     // A reset recorded while this request waited (the CLI's wakes nobody) still applies to it.
     // A request that did not wait took a millisecond or so: a reset landing in it is answered
     // by the client's next request, which names a position below the reset.
-    if (waited && (await this.resetAfter(userId, deviceId, requestedSince!))) return this.answerStale(userId, deviceId, req, "reset", epoch, signal);
+    if (waited && (await this.resetAfter(userId, deviceId, requestedSince!))) return this.answerStale(userId, deviceId, req, "reset", epoch, cancel);
     ctx.response.next_batch = encodeSyncToken({ pos: ctx.upto, stamp: (await this.deps.storage.streams.stampAt(ctx.upto)) ?? 0, epoch });
     if (!itemsRan) {
       // Timed out quietly, or caught up with timeout=0: no item ran, but key counts are
@@ -191,7 +192,7 @@ export class SyncV2Engine {
     req: SyncV2Request,
     cause: StaleCause,
     epoch: string,
-    signal: AbortSignal,
+    cancel: Cancellation,
   ): Promise<{ body: Record<string, unknown>; mode: Mode }> {
     const answer = req.clearCache ? "clear_cache" : this.opts.staleSince;
     this.events.staleToken?.(userId, cause, { deviceId, answer });
@@ -207,7 +208,7 @@ export class SyncV2Engine {
         return { body: { next_batch: encodeSyncToken({ pos: asStreamPos(0), stamp: 0, epoch }) }, mode: "stale" };
       case "full_state":
         // An initial sync of this epoch, every room limited, left rooms listed.
-        return this.compute(userId, deviceId, { ...req, since: null, resync: true }, signal);
+        return this.compute(userId, deviceId, { ...req, since: null, resync: true }, cancel);
     }
   }
 
