@@ -429,6 +429,21 @@ export function runRoomsContract(test: ContractTest, o: StorageOpener): void {
       assert.deepEqual(await s.rooms.roomsOfUser("@nobody:test" as UserId), []);
     });
 
+    test("membership follows every member event, whatever was asked before it", async (s) => {
+      const w = await roomWith(s, "!r:test", "r", alice);
+      assert.equal(await s.rooms.membership("!r:test", bob), null);
+      const invite = await w.member(alice, bob, "invite");
+      assert.deepEqual(await s.rooms.membership("!r:test", bob), { roomId: "!r:test", userId: bob, membership: "invite", eventId: invite.id, pos: invite.pos });
+      const join = await w.member(bob, bob, "join");
+      assert.equal((await s.rooms.membership("!r:test", bob))?.eventId, join.id);
+      const dup = w.build(bob, "m.room.member", { membership: "leave" }, { id: join.id, stateKey: bob });
+      await assert.rejects(w.commit(dup), "a failed write");
+      assert.equal((await s.rooms.membership("!r:test", bob))?.membership, "join", "a failed write changes nothing");
+      const leave = await w.member(bob, bob, "leave");
+      assert.deepEqual(await s.rooms.membership("!r:test", bob), { roomId: "!r:test", userId: bob, membership: "leave", eventId: leave.id, pos: leave.pos });
+      assert.deepEqual(await s.rooms.roomsOfUser(bob), [await s.rooms.membership("!r:test", bob)], "the same row as the table's");
+    });
+
     test("membersChangedAfter: the room's current membership rows newer than a position, oldest first", async (s) => {
       const w = await roomWith(s, "!one:test", "a", alice, [bob]);
       const mark = await s.streams.highestPosition();

@@ -360,6 +360,39 @@ export function userDataContract(open: () => Promise<Storage> | Storage): void {
         assert.deepEqual(await s.toDevice.pending(bob, D1, top, 100), []);
       });
 
+      test("acknowledge deletes exactly what a model inbox says, through any mix of sends, acknowledgements and device removals", async (s) => {
+        await userWithDevices(s, alice, [D1]);
+        await userWithDevices(s, bob, [D1, D2]);
+        // The model: each device's queued message numbers with their positions.
+        const model = new Map<DeviceId, { pos: number; n: number }[]>([[D1, []], [D2, []]]);
+        let seed = 7;
+        const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        for (let step = 0; step < 120; step++) {
+          const device = random() < 0.5 ? D1 : D2;
+          const roll = random();
+          if (roll < 0.4) {
+            const toAll = random() < 0.3;
+            const sent = await s.toDevice.send(sender, `p${step}`, [msg(bob, toAll ? "*" : device, step)]);
+            for (const d of toAll ? [D1, D2] : [device]) model.get(d)!.push({ pos: sent.pos!, n: step });
+          } else if (roll < 0.9) {
+            const queued = model.get(device)!;
+            // Acknowledge at a queued position, just below one, or at the top.
+            const upto = queued.length > 0 && random() < 0.7 ? queued[Math.floor(random() * queued.length)]!.pos - (random() < 0.5 ? 1 : 0) : await s.streams.highestPosition();
+            const expected = queued.filter((m) => m.pos <= upto).length;
+            assert.equal(await s.toDevice.acknowledge(bob, device, asStreamPos(upto)), expected, `step ${step}: acknowledge ${device} up to ${upto}`);
+            model.set(device, queued.filter((m) => m.pos > upto));
+          } else {
+            await s.devices.delete(bob, [device], T0);
+            await s.tokens.createSession(session(bob, device), T0);
+            model.set(device, []);
+          }
+          const top = await s.streams.highestPosition();
+          for (const [d, queued] of model) {
+            assert.deepEqual((await s.toDevice.pending(bob, d, top, 1000)).map((r) => r.content.n), queued.map((m) => m.n), `step ${step}: ${d}'s inbox`);
+          }
+        }
+      });
+
       test("deleting a device drops its queued messages (a device id reused later starts empty)", async (s) => {
         await userWithDevices(s, alice, [D1]);
         await userWithDevices(s, bob, [D1, D2]);

@@ -11,12 +11,18 @@ import type { ChangeLog } from "./change-log.js";
 import { EVENT_COLUMNS, toEventRow, type EventSqlRow } from "./event-rows.js";
 import { applySummary } from "./summary-writer.js";
 import { RecentEvents } from "./recent-events.js";
+import type { MembershipCache } from "./membership-cache.js";
 
 export class SqliteEventStore implements EventStore {
   /** The newest events, for incremental syncs' timelines (recent-events.ts). */
   private readonly recent: RecentEvents;
 
-  constructor(private readonly db: Database, private readonly log: ChangeLog, highestAtStart: StreamPos) {
+  constructor(
+    private readonly db: Database,
+    private readonly log: ChangeLog,
+    highestAtStart: StreamPos,
+    private readonly memberships: MembershipCache,
+  ) {
     this.recent = new RecentEvents(highestAtStart);
   }
 
@@ -82,6 +88,7 @@ export class SqliteEventStore implements EventStore {
     // Committed: now the in-memory copy may show it.
     this.recent.add({ pos, event_id: ev.eventId, room_id: ev.roomId, json, redacted_by: null });
     if (ev.redaction) this.recent.redact(ev.redaction.targetEventId, prunedJson, ev.eventId);
+    if (isMember) this.memberships.set(ev.roomId, pdu.state_key!, { roomId: ev.roomId, userId: pdu.state_key! as UserId, membership: String(pdu.content.membership), eventId: ev.eventId, pos });
     return pos;
   }
 

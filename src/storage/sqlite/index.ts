@@ -10,6 +10,7 @@ import { Sequencer } from "../../streams/sequencer.js";
 import type { Storage } from "../storage.js";
 import { ChangeLog } from "./change-log.js";
 import { Generation } from "./generation.js";
+import { MembershipCache } from "./membership-cache.js";
 import { MIGRATIONS } from "./migrations.js";
 import { cacheStatements } from "./statement-cache.js";
 import { SqliteAccountStore } from "./accounts.js";
@@ -41,6 +42,7 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
   const sequencer = new Sequencer(highestPositionSync(db));
   const log = new ChangeLog(db, sequencer, now);
   const accessGeneration = new Generation();
+  const memberships = new MembershipCache(); // written by events, read by rooms (membership-cache.ts)
   return {
     sequencer,
     meta: new SqliteMetaStore(db),
@@ -50,8 +52,8 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
     tokens: new SqliteTokenStore(db, log, accessGeneration),
     uia: new SqliteUiaStore(db),
     filters: new SqliteFilterStore(db),
-    events: new SqliteEventStore(db, log, sequencer.allocatedUpTo()),
-    rooms: new SqliteRoomStore(db),
+    events: new SqliteEventStore(db, log, sequencer.allocatedUpTo(), memberships),
+    rooms: new SqliteRoomStore(db, memberships),
     aliases: new SqliteAliasStore(db, now),
     accountData: new SqliteAccountDataStore(db, log),
     receipts: new SqliteReceiptStore(db, log),

@@ -6,6 +6,7 @@ import type { AliasStore, RoomStore } from "../storage.js";
 import type { AliasRow, EventRow, MembershipRow, RoomRow, RoomSummaryRow } from "../rows.js";
 import { EVENT_COLUMNS, toEventRow, type EventSqlRow } from "./event-rows.js";
 import { placeholders } from "./sql.js";
+import type { MembershipCache } from "./membership-cache.js";
 
 interface MembershipSqlRow {
   room_id: string;
@@ -59,7 +60,7 @@ const toSummary = (r: SummarySqlRow): RoomSummaryRow => ({
 
 
 export class SqliteRoomStore implements RoomStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly memberships: MembershipCache) {}
 
   async get(roomId: string): Promise<RoomRow | null> {
     const r = this.db.prepare("SELECT * FROM rooms WHERE room_id = ?").get(roomId) as
@@ -92,8 +93,12 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async membership(roomId: string, userId: UserId): Promise<MembershipRow | null> {
+    const cached = this.memberships.get(roomId, userId);
+    if (cached !== undefined) return cached;
     const r = this.db.prepare("SELECT * FROM room_memberships WHERE room_id = ? AND user_id = ?").get(roomId, userId) as MembershipSqlRow | undefined;
-    return r ? toMembership(r) : null;
+    const row = r ? toMembership(r) : null;
+    this.memberships.set(roomId, userId, row);
+    return row;
   }
 
   async roomsOfUser(userId: UserId, memberships?: readonly string[]): Promise<MembershipRow[]> {

@@ -7,6 +7,7 @@ import type { AccountDataRow, PresenceRow, ReceiptRow, ToDeviceMessage, ToDevice
 import { dmRoomIdsOf } from "../direct-rooms.js";
 import type { ChangeLog } from "./change-log.js";
 import { placeholders } from "./sql.js";
+import { LruCache } from "../../util/lru-cache.js";
 
 
 export class SqliteAccountDataStore implements AccountDataStore {
@@ -185,6 +186,15 @@ export class SqlitePresenceStore implements PresenceStore {
 }
 
 export class SqliteToDeviceStore implements ToDeviceStore {
+  /**
+   * Per device, when known, a position at or below every message in its inbox (Infinity:
+   * none). Every /sync acknowledges, and nearly always there is nothing to delete: then the
+   * mark is above `upto` and no read is needed. Only send() adds messages (and lowers the
+   * mark); a delete elsewhere (a removed device) can only leave the mark too low, which costs
+   * one needless read, never a message.
+   */
+  private readonly lowestPending = new LruCache<string, number>(100_000);
+
   constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly now: () => number) {}
 
   async send(sender: { userId: UserId; deviceId: DeviceId }, txnId: string, messages: readonly ToDeviceMessage[]): Promise<ToDeviceSendResult> {
@@ -198,7 +208,13 @@ export class SqliteToDeviceStore implements ToDeviceStore {
       const recipients = [...new Set(queue.map((m) => m.userId))];
       const pos = record({ kind: "to_device", userId: sender.userId, userIds: recipients });
       const insert = this.db.prepare("INSERT INTO device_inbox (pos, user_id, device_id, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)");
-      for (const m of queue) insert.run(pos, m.userId, m.deviceId, sender.userId, m.type, JSON.stringify(m.content));
+      for (const m of queue) {
+        insert.run(pos, m.userId, m.deviceId, sender.userId, m.type, JSON.stringify(m.content));
+        // Lowered inside the transaction: were it to roll back, a too-low mark only costs a read.
+        const key = inboxKey(m.userId, m.deviceId);
+        const lowest = this.lowestPending.get(key);
+        if (lowest !== undefined && pos < lowest) this.lowestPending.set(key, pos);
+      }
       return { duplicate: false, pos, delivered: queue.length };
     });
   }
@@ -245,10 +261,20 @@ export class SqliteToDeviceStore implements ToDeviceStore {
   }
 
   async acknowledge(userId: UserId, deviceId: DeviceId, upto: StreamPos): Promise<number> {
-    // Every /sync acknowledges; nearly always there is nothing to delete. A read first keeps
-    // those syncs from taking SQLite's write lock (and the write transaction that goes with it).
-    const any = this.db.prepare("SELECT 1 FROM device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ? LIMIT 1").get(userId, deviceId, upto);
-    if (any === undefined) return 0;
-    return this.db.prepare("DELETE FROM device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?").run(userId, deviceId, upto).changes;
+    const key = inboxKey(userId, deviceId);
+    if ((this.lowestPending.get(key) ?? -1) > upto) return 0;
+    // A read first keeps syncs with nothing to delete from taking SQLite's write lock.
+    const { lowest } = this.db.prepare("SELECT MIN(pos) AS lowest FROM device_inbox WHERE user_id = ? AND device_id = ?").get(userId, deviceId) as { lowest: number | null };
+    let deleted = 0;
+    if (lowest !== null && lowest <= upto) {
+      deleted = this.db.prepare("DELETE FROM device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?").run(userId, deviceId, upto).changes;
+      // What is left lies after `upto`; the next acknowledgement reads its lowest.
+      this.lowestPending.set(key, upto + 1);
+    } else {
+      this.lowestPending.set(key, lowest ?? Infinity);
+    }
+    return deleted;
   }
 }
+
+const inboxKey = (userId: string, deviceId: string) => `${userId}\u0000${deviceId}`;
