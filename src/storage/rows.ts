@@ -56,6 +56,7 @@ export interface NewUser {
 export interface StreamLogRow {
   pos: StreamPos;
   kind: string;
+  /** Whose change it is; for an "event" row, the target of a member event (null otherwise). */
   userId: UserId | null;
   roomId: string | null;
   /** Random per-row value: a token naming this position must also name this stamp. */

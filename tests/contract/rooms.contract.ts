@@ -268,6 +268,8 @@ export function runRoomsContract(test: ContractTest, o: StorageOpener): void {
         { pos: m.pos, kind: "event", roomId: "!r:test", userIds: [] },
         { pos: kick.pos, kind: "event", roomId: "!r:test", userIds: [bob] },
       ]);
+      const log = await s.streams.read(ORIGIN, kick.pos, 100);
+      assert.deepEqual(log.map((r) => [r.pos, r.userId]), [[create.pos, null], [join.pos, alice], [invite.pos, bob], [m.pos, null], [kick.pos, bob]], "the log row of a member event names its target");
     });
 
     test("current state: a newer state event replaces the entry; messages are not state", async (s) => {

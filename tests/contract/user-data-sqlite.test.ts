@@ -31,3 +31,31 @@ describe("sqlite migration 4 (dm_rooms)", () => {
     }
   });
 });
+
+describe("sqlite migration 8 (member events name their target in the log)", () => {
+  it("fills stream_log.user_id of existing member events, and of nothing else", () => {
+    const db = new BetterSqlite3(":memory:");
+    try {
+      for (const m of MIGRATIONS.filter((x) => x.version <= 7)) db.exec(m.sql);
+      db.pragma("user_version = 7");
+      const log = db.prepare("INSERT INTO stream_log (pos, kind, user_id, room_id, stamp, ts) VALUES (?, ?, ?, ?, 1, 0)");
+      const ev = db.prepare("INSERT INTO events (pos, event_id, room_id, type, state_key, sender, origin_server_ts, json) VALUES (?, ?, '!r:t', ?, ?, '@a:t', 0, '{}')");
+      const rows: [number, string, string | null][] = [[1, "m.room.create", ""], [2, "m.room.member", "@a:t"], [3, "m.room.message", null], [4, "m.room.member", "@b:t"]];
+      for (const [pos, type, stateKey] of rows) {
+        log.run(pos, "event", null, "!r:t");
+        ev.run(pos, `$e${pos}`, type, stateKey);
+      }
+      log.run(5, "device_list", "@c:t", null);
+      migrate(db);
+      assert.deepEqual(db.prepare("SELECT pos, user_id FROM stream_log ORDER BY pos").all(), [
+        { pos: 1, user_id: null },
+        { pos: 2, user_id: "@a:t" },
+        { pos: 3, user_id: null },
+        { pos: 4, user_id: "@b:t" },
+        { pos: 5, user_id: "@c:t" },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -36,7 +36,9 @@ export class SqliteEventStore implements EventStore {
       const pos = record({
         kind: "event",
         roomId: ev.roomId,
-        ...(isMember ? { userIds: [pdu.state_key!], membership: String(pdu.content.membership) } : { userIds: [] }),
+        // A member event's row names its target (StreamLogRow.userId), so a sync's log slice
+        // says whose membership changed where.
+        ...(isMember ? { userId: pdu.state_key!, userIds: [pdu.state_key!], membership: String(pdu.content.membership) } : { userIds: [] }),
       });
       if (ev.newRoom) {
         this.db.prepare("INSERT INTO rooms (room_id, room_version, creator, created_ts) VALUES (?, ?, ?, ?)")

@@ -357,4 +357,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX room_memberships_room_pos ON room_memberships (room_id, pos);
     `,
   },
+  {
+    version: 8,
+    name: "member events name their target in the log",
+    sql: `
+      -- An incremental sync's device_lists learns whose membership changed in which room from
+      -- its log slice (user_id of a member event's row), without reading room_memberships.
+      -- Rows written before this version get their target here.
+      UPDATE stream_log SET user_id = (SELECT e.state_key FROM events e WHERE e.pos = stream_log.pos)
+       WHERE kind = 'event' AND user_id IS NULL
+         AND pos IN (SELECT pos FROM events WHERE type = 'm.room.member' AND state_key IS NOT NULL);
+    `,
+  },
 ];

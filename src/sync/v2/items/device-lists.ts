@@ -8,9 +8,10 @@
  *             left or were removed from one of their rooms, and the members of a room the
  *             requester left.
  * Like Synapse, any shared room counts, not only encrypted ones. Membership changes are read
- * from the current membership rows (their position says when they last changed; an index on
- * it reads only the rows changed after `since`), only for the rooms the range touched
- * (linear) or every room of the requester (polylog).
+ * from the current membership rows (their position says when they last changed): in linear
+ * mode only those of the member events' targets the slice names (an "event" log row of a
+ * member event names its target), in polylog mode those changed after `since` in every room
+ * of the requester (an index on the position).
  */
 import type { SyncV2Context } from "../context.js";
 import type { Item } from "../item.js";
@@ -20,7 +21,13 @@ import type { StreamLogRow } from "../../../storage/rows.js";
 
 const SCAN_LIMIT = 100_000;
 
-async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRooms: ReadonlySet<string> | null): Promise<void> {
+/** Linear mode: the rooms the slice touched, and in each the targets of its member events. */
+interface SliceRooms {
+  touched: ReadonlySet<string>;
+  memberTargets: ReadonlyMap<string, ReadonlySet<UserId>>;
+}
+
+async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], slice: SliceRooms | null): Promise<void> {
   const since = ctx.since;
   if (since === null) return;
   const inRange = (pos: number) => pos > since && pos <= ctx.upto;
@@ -30,12 +37,12 @@ async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRo
   // Linear: only the rooms the slice touched (a change to the requester's own membership is
   // an event in that room, so it is among them) — the cost must not grow with the account.
   const mineList =
-    touchedRooms === null
+    slice === null
       ? await storage.rooms.roomsOfUser(ctx.userId)
-      : (await Promise.all([...touchedRooms].map((r) => ctx.myMembership(r)))).filter((m) => m !== null);
+      : (await Promise.all([...slice.touched].map((r) => ctx.myMembership(r)))).filter((m) => m !== null);
   for (const mine of mineList) {
     const mineChanged = inRange(mine.pos);
-    if (!mineChanged && (mine.membership !== "join" || (touchedRooms !== null && !touchedRooms.has(mine.roomId)))) continue;
+    if (!mineChanged && (mine.membership !== "join" || (slice !== null && !slice.touched.has(mine.roomId)))) continue;
     if (mineChanged) {
       // The requester joined (everyone there is new to them) or left (everyone there may be gone).
       for (const m of await storage.rooms.members(mine.roomId, ["join"])) {
@@ -43,13 +50,18 @@ async function fill(ctx: SyncV2Context, rows: readonly StreamLogRow[], touchedRo
       }
       continue;
     }
-    // Only the members whose membership changed in the range, not the whole room.
-    for (const m of await storage.rooms.membersChangedAfter(mine.roomId, since)) {
-      if (m.userId !== ctx.userId && inRange(m.pos)) (m.membership === "join" ? changed : leftCandidates).add(m.userId);
+    // Only the members whose membership changed in the range, not the whole room: linear mode
+    // knows them from the slice (nothing to read for a room that only got messages).
+    const changedMembers =
+      slice === null
+        ? await storage.rooms.membersChangedAfter(mine.roomId, since)
+        : await Promise.all([...(slice.memberTargets.get(mine.roomId) ?? [])].map((u) => storage.rooms.membership(mine.roomId, u)));
+    for (const m of changedMembers) {
+      if (m && m.userId !== ctx.userId && inRange(m.pos)) (m.membership === "join" ? changed : leftCandidates).add(m.userId);
     }
   }
   if (changed.size === 0 && leftCandidates.size === 0) return;
-  const shared = touchedRooms === null ? await sharedUsers(ctx) : await sharedAmong(ctx, [...changed, ...leftCandidates] as UserId[]);
+  const shared = slice === null ? await sharedUsers(ctx) : await sharedAmong(ctx, [...changed, ...leftCandidates] as UserId[]);
   ctx.response.device_lists.changed = [...changed].filter((u) => shared.has(u as never)).sort();
   ctx.response.device_lists.left = [...leftCandidates].filter((u) => !shared.has(u as never)).sort();
 }
@@ -62,7 +74,13 @@ export const deviceListsItem: Item = {
   },
   linear(ctx, rows) {
     if (ctx.since === null) return Promise.resolve();
-    const touched = new Set(rows.filter((r) => r.kind === "event" && r.roomId).map((r) => r.roomId!));
-    return fill(ctx, rows, touched);
+    const touched = new Set<string>();
+    const memberTargets = new Map<string, Set<UserId>>();
+    for (const r of rows) {
+      if (r.kind !== "event" || !r.roomId) continue;
+      touched.add(r.roomId);
+      if (r.userId) memberTargets.set(r.roomId, (memberTargets.get(r.roomId) ?? new Set()).add(r.userId));
+    }
+    return fill(ctx, rows, { touched, memberTargets });
   },
 };
