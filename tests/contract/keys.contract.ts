@@ -233,6 +233,37 @@ export function keysContract(open: () => Promise<Storage>): void {
       });
     });
 
+    describe("deviceKeyCounts after writes", () => {
+      test("says what the separate counts say after each kind of write, whatever was asked before", async (s) => {
+        await withDevice(s, alice, D1);
+        await withDevice(s, alice, D2);
+        const expected = async (u: UserId, d: DeviceId) => ({ oneTimeKeys: await s.keys.oneTimeKeyCounts(u, d), unusedFallbackTypes: await s.keys.unusedFallbackKeyTypes(u, d) });
+        const check = async (what: string) => {
+          for (const d of [D1, D2]) assert.deepEqual(await s.keys.deviceKeyCounts(alice, d), await expected(alice, d), `${what}: ${d}`);
+        };
+        await check("nothing yet");
+        await s.keys.addOneTimeKeys(alice, D1, [otk("A"), otk("B")]);
+        await check("upload");
+        await s.keys.setFallbackKeys(alice, D1, [{ algorithm: "signed_curve25519", keyId: "F1", key: signed("fb1", true) }]);
+        await check("fallback upload");
+        await s.keys.claim(alice, D1, "signed_curve25519");
+        await check("one-time key claimed");
+        await s.keys.claim(alice, D1, "signed_curve25519");
+        await check("the last one-time key claimed");
+        await s.keys.claim(alice, D1, "signed_curve25519");
+        await check("fallback key used");
+        const counts = await s.keys.deviceKeyCounts(alice, D1);
+        counts.oneTimeKeys.x = 99;
+        counts.unusedFallbackTypes.push("x");
+        await check("a caller changing its answer changes nothing kept");
+        await s.keys.addOneTimeKeys(alice, D2, [otk("C")]);
+        await check("another device's upload");
+        await s.devices.delete(alice, [D2], T0);
+        await withDevice(s, alice, D2);
+        await check("device removed and its id used again");
+      });
+    });
+
     describe("keys leave with their device", () => {
       async function fill(s: Storage, userId: UserId, deviceId: DeviceId): Promise<void> {
         await s.keys.putDeviceKeys(userId, deviceId, deviceKeys(userId, deviceId));

@@ -3,7 +3,7 @@ import type { Database } from "better-sqlite3";
 import type { DeviceId, UserId } from "../../events/ids.js";
 import type { AccountStore } from "../storage.js";
 import type { NewSession, NewUser, UserRow } from "../rows.js";
-import type { Generation } from "./generation.js";
+import type { Generations } from "./generation.js";
 import type { ChangeLog } from "./change-log.js";
 import { insertSession } from "./tokens.js";
 import { deleteKeysOfRemovedDevices } from "./keys.js";
@@ -19,8 +19,7 @@ interface UserSqlRow {
 }
 
 export class SqliteAccountStore implements AccountStore {
-  /** `access`: bumped when a write changes what TokenStore.lookupAccess answers. */
-  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly access: Generation) {}
+  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly generations: Generations) {}
 
   async createUser(user: NewUser, firstSession: NewSession | null, nowTs: number): Promise<"created" | "exists"> {
     return this.log.transaction((record) => {
@@ -58,17 +57,17 @@ export class SqliteAccountStore implements AccountStore {
       const keep = logout.keepDevice ?? "";
       const gone = this.db.prepare("DELETE FROM devices WHERE user_id = ? AND device_id != ?").run(userId, keep).changes;
       this.db.prepare("DELETE FROM access_tokens WHERE user_id = ? AND device_id != ?").run(userId, keep);
-      this.access.bump();
+      this.generations.access.bump();
       this.db.prepare("DELETE FROM refresh_tokens WHERE user_id = ? AND device_id != ?").run(userId, keep);
       this.db.prepare("DELETE FROM device_inbox WHERE user_id = ? AND device_id != ?").run(userId, keep);
-      deleteKeysOfRemovedDevices(this.db, userId);
+      deleteKeysOfRemovedDevices(this.db, userId, this.generations.deviceKeys);
       if (gone > 0) record({ kind: "device_list", userId });
     });
   }
 
   async setAdmin(userId: UserId, isAdmin: boolean): Promise<boolean> {
     const changed = this.db.prepare("UPDATE users SET is_admin = ? WHERE user_id = ?").run(isAdmin ? 1 : 0, userId).changes > 0;
-    this.access.bump();
+    this.generations.access.bump();
     return changed;
   }
 
@@ -77,10 +76,10 @@ export class SqliteAccountStore implements AccountStore {
       this.db.prepare("UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?").run(userId);
       const gone = this.db.prepare("DELETE FROM devices WHERE user_id = ?").run(userId).changes;
       this.db.prepare("DELETE FROM access_tokens WHERE user_id = ?").run(userId);
-      this.access.bump();
+      this.generations.access.bump();
       this.db.prepare("DELETE FROM refresh_tokens WHERE user_id = ?").run(userId);
       this.db.prepare("DELETE FROM device_inbox WHERE user_id = ?").run(userId);
-      deleteKeysOfRemovedDevices(this.db, userId);
+      deleteKeysOfRemovedDevices(this.db, userId, this.generations.deviceKeys);
       if (gone > 0) record({ kind: "device_list", userId });
     });
   }

@@ -3,7 +3,7 @@ import type { Database } from "better-sqlite3";
 import type { DeviceId, UserId } from "../../events/ids.js";
 import type { DeviceStore } from "../storage.js";
 import type { DeviceRow } from "../rows.js";
-import type { Generation } from "./generation.js";
+import type { Generations } from "./generation.js";
 import type { ChangeLog } from "./change-log.js";
 import { deleteKeysOfRemovedDevices } from "./keys.js";
 
@@ -26,8 +26,7 @@ const toRow = (r: DeviceSqlRow): DeviceRow => ({
 });
 
 export class SqliteDeviceStore implements DeviceStore {
-  /** `access`: bumped when a write changes what TokenStore.lookupAccess answers. */
-  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly access: Generation) {}
+  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly generations: Generations) {}
 
   async list(userId: UserId): Promise<DeviceRow[]> {
     return (this.db.prepare("SELECT * FROM devices WHERE user_id = ? ORDER BY device_id").all(userId) as DeviceSqlRow[]).map(toRow);
@@ -49,11 +48,11 @@ export class SqliteDeviceStore implements DeviceStore {
       for (const d of deviceIds) {
         gone += this.db.prepare("DELETE FROM devices WHERE user_id = ? AND device_id = ?").run(userId, d).changes;
         this.db.prepare("DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?").run(userId, d);
-        this.access.bump();
+        this.generations.access.bump();
         this.db.prepare("DELETE FROM refresh_tokens WHERE user_id = ? AND device_id = ?").run(userId, d);
         this.db.prepare("DELETE FROM device_inbox WHERE user_id = ? AND device_id = ?").run(userId, d);
       }
-      deleteKeysOfRemovedDevices(this.db, userId);
+      deleteKeysOfRemovedDevices(this.db, userId, this.generations.deviceKeys);
       if (gone > 0) record({ kind: "device_list", userId });
       return gone;
     });

@@ -41,15 +41,15 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
   const now = opts.now ?? Date.now;
   const sequencer = new Sequencer(highestPositionSync(db));
   const log = new ChangeLog(db, sequencer, now);
-  const accessGeneration = new Generation();
+  const generations = { access: new Generation(), deviceKeys: new Generation() }; // generation.ts
   const memberships = new MembershipCache(); // written by events, read by rooms (membership-cache.ts)
   return {
     sequencer,
     meta: new SqliteMetaStore(db),
     streams: new SqliteStreamStore(db, log),
-    accounts: new SqliteAccountStore(db, log, accessGeneration),
-    devices: new SqliteDeviceStore(db, log, accessGeneration),
-    tokens: new SqliteTokenStore(db, log, accessGeneration),
+    accounts: new SqliteAccountStore(db, log, generations),
+    devices: new SqliteDeviceStore(db, log, generations),
+    tokens: new SqliteTokenStore(db, log, generations),
     uia: new SqliteUiaStore(db),
     filters: new SqliteFilterStore(db),
     events: new SqliteEventStore(db, log, sequencer.allocatedUpTo(), memberships),
@@ -60,7 +60,7 @@ export function openSqliteStorage(opts: SqliteOptions): Storage {
     presence: new SqlitePresenceStore(db, log),
     toDevice: new SqliteToDeviceStore(db, log, now),
     push: new SqlitePushStore(db, log),
-    keys: new SqliteKeyStore(db, log),
+    keys: new SqliteKeyStore(db, log, generations),
     async close() {
       if (db.open) {
         db.pragma("wal_checkpoint(TRUNCATE)");

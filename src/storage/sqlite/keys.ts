@@ -9,6 +9,10 @@ import { canonicalJson } from "../../events/canonical-json.js";
 import type { DeviceId, UserId } from "../../events/ids.js";
 import type { KeyStore } from "../storage.js";
 import type { ChangeLog } from "./change-log.js";
+import type { Generation, Generations } from "./generation.js";
+import { LruCache } from "../../util/lru-cache.js";
+
+type DeviceKeyCounts = { oneTimeKeys: Record<string, number>; unusedFallbackTypes: string[] };
 
 interface NewKey {
   algorithm: string;
@@ -21,14 +25,21 @@ interface NewKey {
  * (DeviceStore.delete, AccountStore.setPassword with logout, deactivate) call it inside their
  * transaction, so a device id used again later starts without the old device's keys.
  */
-export function deleteKeysOfRemovedDevices(db: Database, userId: string): void {
+export function deleteKeysOfRemovedDevices(db: Database, userId: string, deviceKeys: Generation): void {
   for (const table of ["e2e_device_keys", "e2e_one_time_keys", "e2e_fallback_keys"]) {
     db.prepare(`DELETE FROM ${table} WHERE user_id = ? AND device_id NOT IN (SELECT device_id FROM devices WHERE user_id = ?)`).run(userId, userId);
   }
+  deviceKeys.bump();
 }
 
 export class SqliteKeyStore implements KeyStore {
-  constructor(private readonly db: Database, private readonly log: ChangeLog) {}
+  /**
+   * deviceKeyCounts answers per device, kept while generations.deviceKeys stays put (every
+   * /sync asks; keys change only on upload, claim and device removal, which all move it).
+   */
+  private readonly counts = new LruCache<string, { generation: number; counts: DeviceKeyCounts }>(100_000);
+
+  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly generations: Generations) {}
 
   async putDeviceKeys(userId: UserId, deviceId: DeviceId, keys: Record<string, unknown>): Promise<boolean> {
     const json = canonicalJson(keys);
@@ -71,6 +82,7 @@ export class SqliteKeyStore implements KeyStore {
       }
       if (conflicts.length > 0) return conflicts;
       for (const { k, json } of fresh) insert.run(userId, deviceId, k.algorithm, k.keyId, json);
+      this.generations.deviceKeys.bump();
       return [];
     })();
   }
@@ -85,6 +97,7 @@ export class SqliteKeyStore implements KeyStore {
     );
     this.db.transaction(() => {
       for (const k of keys) upsert.run(userId, deviceId, k.algorithm, k.keyId, canonicalJson(k.key));
+      this.generations.deviceKeys.bump();
     })();
   }
 
@@ -95,7 +108,12 @@ export class SqliteKeyStore implements KeyStore {
     return Object.fromEntries(rows.map((r) => [r.algorithm, r.n]));
   }
 
-  async deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<{ oneTimeKeys: Record<string, number>; unusedFallbackTypes: string[] }> {
+  async deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<DeviceKeyCounts> {
+    const key = `${userId}\u0000${deviceId}`;
+    const generation = this.generations.deviceKeys.value;
+    const held = this.counts.get(key);
+    // A copy each time: the caller puts it in a response (and may change it).
+    if (held?.generation === generation) return { oneTimeKeys: { ...held.counts.oneTimeKeys }, unusedFallbackTypes: [...held.counts.unusedFallbackTypes] };
     const rows = this.db
       .prepare(
         `SELECT 'otk' AS kind, algorithm, COUNT(*) AS n FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm
@@ -110,6 +128,7 @@ export class SqliteKeyStore implements KeyStore {
       if (r.kind === "otk") oneTimeKeys[r.algorithm] = r.n;
       else unusedFallbackTypes.push(r.algorithm);
     }
+    this.counts.set(key, { generation, counts: { oneTimeKeys: { ...oneTimeKeys }, unusedFallbackTypes: [...unusedFallbackTypes] } });
     return { oneTimeKeys, unusedFallbackTypes };
   }
 
@@ -127,6 +146,7 @@ export class SqliteKeyStore implements KeyStore {
         .get(userId, deviceId, algorithm) as { rowid: number; key_id: string; json: string } | undefined;
       if (otk) {
         this.db.prepare("DELETE FROM e2e_one_time_keys WHERE rowid = ?").run(otk.rowid);
+        this.generations.deviceKeys.bump();
         return { keyId: otk.key_id, key: JSON.parse(otk.json) as unknown };
       }
       const fb = this.db
@@ -134,6 +154,7 @@ export class SqliteKeyStore implements KeyStore {
         .get(userId, deviceId, algorithm) as { key_id: string; json: string } | undefined;
       if (!fb) return null;
       this.db.prepare("UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?").run(userId, deviceId, algorithm);
+      this.generations.deviceKeys.bump();
       return { keyId: fb.key_id, key: JSON.parse(fb.json) as unknown };
     })();
   }

@@ -4,7 +4,7 @@ import type { DeviceId, UserId } from "../../events/ids.js";
 import type { TokenStore } from "../storage.js";
 import type { AccessTokenRow, NewSession } from "../rows.js";
 import type { ChangeLog, Record } from "./change-log.js";
-import type { Generation } from "./generation.js";
+import type { Generations } from "./generation.js";
 
 /** Writes a session inside an open transaction (shared with createUser). */
 export function insertSession(db: Database, record: Record, s: NewSession, nowTs: number): void {
@@ -25,10 +25,10 @@ export function insertSession(db: Database, record: Record, s: NewSession, nowTs
 }
 
 export class SqliteTokenStore implements TokenStore {
-  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly access: Generation) {}
+  constructor(private readonly db: Database, private readonly log: ChangeLog, private readonly generations: Generations) {}
 
   accessGeneration(): number {
-    return this.access.value;
+    return this.generations.access.value;
   }
 
   async createSession(session: NewSession, nowTs: number): Promise<void> {
@@ -61,7 +61,7 @@ export class SqliteTokenStore implements TokenStore {
       if (!r || r.p === null) return;
       this.revokeRefresh(r.p);
       this.db.prepare("UPDATE access_tokens SET predecessor_refresh_id = NULL WHERE token_hash = ?").run(accessTokenHash);
-      this.access.bump();
+      this.generations.access.bump();
     })();
   }
 
@@ -95,6 +95,6 @@ export class SqliteTokenStore implements TokenStore {
   private revokeRefresh(id: number): void {
     this.db.prepare("DELETE FROM access_tokens WHERE refresh_token_id = ?").run(id);
     this.db.prepare("DELETE FROM refresh_tokens WHERE id = ?").run(id);
-    this.access.bump();
+    this.generations.access.bump();
   }
 }
