@@ -32,6 +32,8 @@ export interface ServerProcessOptions {
   config?: string;
   /** How long to wait for the server to answer /versions (a big database opens slower). */
   startTimeoutMs?: number;
+  /** Another build's entry point (bench/ab-sync.ts compares two builds); default this one's. */
+  entry?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -90,7 +92,7 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}, 
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "sluice-bench-"));
   const removeDataDir = opts.removeDataDir ?? opts.dataDir === undefined;
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(repoRoot, "dist", "src", "main.js")], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.entry ?? join(repoRoot, "dist", "src", "main.js")], {
     env: {
       ...process.env,
       SLUICE_CONFIG: opts.config ?? join(repoRoot, "bench", "bench-config.yaml"),
