@@ -228,3 +228,9 @@ export interface PusherRow {
   lang: string;
   data: Record<string, unknown>;
 }
+
+/** A device's one-time key counts per algorithm and its unused fallback key algorithms (sorted). */
+export interface DeviceKeyCounts {
+  oneTimeKeys: Record<string, number>;
+  unusedFallbackTypes: string[];
+}

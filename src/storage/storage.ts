@@ -30,6 +30,7 @@ import type {
   ToDeviceRow,
   UiaSessionRow,
   UserRow,
+  DeviceKeyCounts,
 } from "./rows.js";
 
 export interface Storage {
@@ -356,7 +357,7 @@ export interface KeyStore {
   /** Algorithms whose fallback key has not been claimed since it was uploaded, sorted. */
   unusedFallbackKeyTypes(userId: UserId, deviceId: DeviceId): Promise<string[]>;
   /** Both of the above in one read (every /sync sends them). */
-  deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<{ oneTimeKeys: Record<string, number>; unusedFallbackTypes: string[] }>;
+  deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<DeviceKeyCounts>;
   /**
    * Takes the oldest-uploaded one-time key of the algorithm (it is deleted: never handed out
    * twice), else the fallback key (kept, marked used). Null if neither exists.

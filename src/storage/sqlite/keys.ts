@@ -11,8 +11,7 @@ import type { KeyStore } from "../storage.js";
 import type { ChangeLog } from "./change-log.js";
 import type { Generation, Generations } from "./generation.js";
 import { LruCache } from "../../util/lru-cache.js";
-
-type DeviceKeyCounts = { oneTimeKeys: Record<string, number>; unusedFallbackTypes: string[] };
+import type { DeviceKeyCounts } from "../rows.js";
 
 interface NewKey {
   algorithm: string;
