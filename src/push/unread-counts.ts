@@ -20,6 +20,7 @@ import type { ReceiptRow } from "../storage/rows.js";
 import type { Storage } from "../storage/storage.js";
 import { ORIGIN, type StreamChange, type StreamPos } from "../streams/position.js";
 import { LruCache } from "../util/lru-cache.js";
+import { pairKey } from "../util/pair-key.js";
 import { MAIN_THREAD } from "./thread-of.js";
 
 const RECEIPT_CHANGE = "receipt";
@@ -91,7 +92,7 @@ export class UnreadCounts {
   }
 
   async unreadCounts(userId: UserId, roomId: string): Promise<RoomUnreadCounts> {
-    const key = `${userId}\u0000${roomId}`;
+    const key = pairKey(userId, roomId);
     const stamp = this.receiptStamps.get(userId) ?? 0;
     // Every position up to here has committed (or been abandoned): no action below it can appear later.
     const upto = this.storage.sequencer.retired();

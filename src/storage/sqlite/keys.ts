@@ -11,6 +11,7 @@ import type { KeyStore } from "../storage.js";
 import type { ChangeLog } from "./change-log.js";
 import type { Generation, Generations } from "./generation.js";
 import { LruCache } from "../../util/lru-cache.js";
+import { pairKey } from "../../util/pair-key.js";
 import type { DeviceKeyCounts } from "../rows.js";
 
 interface NewKey {
@@ -108,7 +109,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async deviceKeyCounts(userId: UserId, deviceId: DeviceId): Promise<DeviceKeyCounts> {
-    const key = `${userId}\u0000${deviceId}`;
+    const key = pairKey(userId, deviceId);
     const generation = this.generations.deviceKeys.value;
     const held = this.counts.get(key);
     // A copy each time: the caller puts it in a response (and may change it).

@@ -12,6 +12,7 @@
  */
 import type { MembershipRow } from "../rows.js";
 import { LruCache } from "../../util/lru-cache.js";
+import { pairKey } from "../../util/pair-key.js";
 
 export const MEMBERSHIP_CACHE_SIZE = 100_000;
 
@@ -24,12 +25,10 @@ export class MembershipCache {
 
   /** The cached answer (null: known not to be a member), or undefined when unknown. */
   get(roomId: string, userId: string): MembershipRow | null | undefined {
-    return this.lru.get(key(roomId, userId));
+    return this.lru.get(pairKey(roomId, userId));
   }
 
   set(roomId: string, userId: string, row: MembershipRow | null): void {
-    this.lru.set(key(roomId, userId), row && Object.freeze(row));
+    this.lru.set(pairKey(roomId, userId), row && Object.freeze(row));
   }
 }
-
-const key = (roomId: string, userId: string) => `${roomId}\u0000${userId}`;

@@ -8,6 +8,7 @@ import { dmRoomIdsOf } from "../direct-rooms.js";
 import type { ChangeLog } from "./change-log.js";
 import { placeholders } from "./sql.js";
 import { LruCache } from "../../util/lru-cache.js";
+import { pairKey } from "../../util/pair-key.js";
 
 
 export class SqliteAccountDataStore implements AccountDataStore {
@@ -211,7 +212,7 @@ export class SqliteToDeviceStore implements ToDeviceStore {
       for (const m of queue) {
         insert.run(pos, m.userId, m.deviceId, sender.userId, m.type, JSON.stringify(m.content));
         // Lowered inside the transaction: were it to roll back, a too-low mark only costs a read.
-        const key = inboxKey(m.userId, m.deviceId);
+        const key = pairKey(m.userId, m.deviceId);
         const lowest = this.lowestPending.get(key);
         if (lowest !== undefined && pos < lowest) this.lowestPending.set(key, pos);
       }
@@ -261,7 +262,7 @@ export class SqliteToDeviceStore implements ToDeviceStore {
   }
 
   async acknowledge(userId: UserId, deviceId: DeviceId, upto: StreamPos): Promise<number> {
-    const key = inboxKey(userId, deviceId);
+    const key = pairKey(userId, deviceId);
     if ((this.lowestPending.get(key) ?? -1) > upto) return 0;
     // A read first keeps syncs with nothing to delete from taking SQLite's write lock.
     const { lowest } = this.db.prepare("SELECT MIN(pos) AS lowest FROM device_inbox WHERE user_id = ? AND device_id = ?").get(userId, deviceId) as { lowest: number | null };
@@ -276,5 +277,3 @@ export class SqliteToDeviceStore implements ToDeviceStore {
     return deleted;
   }
 }
-
-const inboxKey = (userId: string, deviceId: string) => `${userId}\u0000${deviceId}`;
